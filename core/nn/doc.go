@@ -11,7 +11,9 @@
 //     the GPU kernels draw the same mask bit for bit.
 //   - Batchnorm: eps 1e-5, running = momentum*running + (1-momentum)*batch with
 //     momentum 0.9 (PyTorch's momentum 0.1 is the same thing the other way
-//     round). Spatial batchnorm normalises over N, H and W per channel.
+//     round). Running statistics start at zeros, as in the course (PyTorch
+//     starts the variance at ones). Spatial batchnorm normalises over N, H
+//     and W per channel.
 //
 // Bad input (mismatched shapes, non-positive sizes, NaN, out-of-range
 // hyper-parameters) is an error naming the layer and the shapes, never a panic.
@@ -36,7 +38,7 @@ func (m Mode) String() string {
 
 // BatchnormParam carries batchnorm's mode, hyper-parameters and running
 // statistics. Forward in train mode updates the running statistics in place;
-// nil running statistics are created (zeros and ones) on the first call.
+// nil running statistics are created as zeros on the first call.
 type BatchnormParam struct {
 	Mode        Mode
 	Eps         float64
