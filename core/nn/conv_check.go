@@ -1,0 +1,141 @@
+package nn
+
+import "gradlab/core/tensor"
+
+// convGeom is every size a convolution needs, worked out once by checkConv so
+// the naive and fast paths (and their backward passes) agree on them.
+type convGeom struct {
+	N, C, H, W     int // input
+	F, HH, WW      int // filters
+	Stride, Pad    int
+	G, Cg, Fg      int // groups, input and output channels per group
+	Hout, Wout     int
+	hasBias        bool
+	xShape, wShape []int
+}
+
+// ConvOutSize is the output length of a convolution along one axis:
+// 1 + (in + 2*pad - k) / stride, rounded down. The course's notebook asserts
+// that the division is exact; gradlab, like PyTorch, floors instead, so the
+// last rows/columns that a window cannot reach are simply not visited. It is
+// an error when not even one window fits in the padded input.
+func ConvOutSize(in, k, stride, pad int) (int, error) {
+	switch {
+	case in <= 0 || k <= 0:
+		return 0, tensor.Errorf("nn.ConvOutSize", nil, "input length %d and kernel length %d must be positive", in, k)
+	case stride < 1:
+		return 0, tensor.Errorf("nn.ConvOutSize", nil, "stride must be >= 1, got %d", stride)
+	case pad < 0:
+		return 0, tensor.Errorf("nn.ConvOutSize", nil, "pad must be >= 0, got %d", pad)
+	case in+2*pad < k:
+		return 0, tensor.Errorf("nn.ConvOutSize", nil, "kernel %d does not fit the padded input %d+2*%d", k, in, pad)
+	}
+	return 1 + (in+2*pad-k)/stride, nil
+}
+
+// checkConv validates a convolution's inputs and returns its geometry. op
+// names the public function so the error tells the learner where it came from.
+func checkConv(op string, x, w, b *tensor.Tensor, p ConvParam) (convGeom, error) {
+	var g convGeom
+	if x == nil || w == nil {
+		return g, tensor.Errorf(op, nil, "x and w must not be nil")
+	}
+	shapes := [][]int{x.Shape, w.Shape}
+	if b != nil {
+		shapes = append(shapes, b.Shape)
+	}
+	if len(x.Shape) != 4 {
+		return g, tensor.Errorf(op, shapes, "x must be 4-d (N, C, H, W)")
+	}
+	if len(w.Shape) != 4 {
+		return g, tensor.Errorf(op, shapes, "w must be 4-d (F, C/groups, HH, WW)")
+	}
+	for _, t := range []*tensor.Tensor{x, w} {
+		n, err := tensor.CheckShape(op, t.Shape)
+		if err != nil {
+			return g, err
+		}
+		if n != len(t.Data) {
+			return g, tensor.Errorf(op, shapes, "a tensor of shape %s holds %d values", tensor.ShapeString(t.Shape), len(t.Data))
+		}
+	}
+	g.N, g.C, g.H, g.W = x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	g.F, g.HH, g.WW = w.Shape[0], w.Shape[2], w.Shape[3]
+	g.Stride, g.Pad = p.Stride, p.Pad
+	g.G = p.Groups
+	if g.G == 0 {
+		g.G = 1
+	}
+	switch {
+	case p.Stride < 1:
+		return g, tensor.Errorf(op, shapes, "stride must be >= 1, got %d", p.Stride)
+	case p.Pad < 0:
+		return g, tensor.Errorf(op, shapes, "pad must be >= 0, got %d", p.Pad)
+	case g.G < 0:
+		return g, tensor.Errorf(op, shapes, "groups must be >= 0, got %d", p.Groups)
+	case g.C%g.G != 0 || g.F%g.G != 0:
+		return g, tensor.Errorf(op, shapes, "groups %d must divide both the %d input channels and the %d filters", g.G, g.C, g.F)
+	}
+	g.Cg, g.Fg = g.C/g.G, g.F/g.G
+	if w.Shape[1] != g.Cg {
+		return g, tensor.Errorf(op, shapes, "w has %d channels per filter, want C/groups = %d/%d = %d", w.Shape[1], g.C, g.G, g.Cg)
+	}
+	if g.H+2*g.Pad < g.HH || g.W+2*g.Pad < g.WW {
+		return g, tensor.Errorf(op, shapes, "kernel %dx%d is bigger than the padded input %dx%d (pad %d)", g.HH, g.WW, g.H+2*g.Pad, g.W+2*g.Pad, g.Pad)
+	}
+	g.Hout = 1 + (g.H+2*g.Pad-g.HH)/g.Stride
+	g.Wout = 1 + (g.W+2*g.Pad-g.WW)/g.Stride
+	if _, err := tensor.CheckShape(op, []int{g.N, g.F, g.Hout, g.Wout}); err != nil {
+		return g, err
+	}
+	if b != nil {
+		if len(b.Shape) != 1 || b.Shape[0] != g.F || len(b.Data) != g.F {
+			return g, tensor.Errorf(op, shapes, "b must have shape (%d,), one bias per filter", g.F)
+		}
+		if b.HasNaN() {
+			return g, tensor.Errorf(op, shapes, "b contains NaN or Inf")
+		}
+		g.hasBias = true
+	}
+	if x.HasNaN() {
+		return g, tensor.Errorf(op, shapes, "x contains NaN or Inf")
+	}
+	if w.HasNaN() {
+		return g, tensor.Errorf(op, shapes, "w contains NaN or Inf")
+	}
+	g.xShape = append([]int(nil), x.Shape...)
+	g.wShape = append([]int(nil), w.Shape...)
+	return g, nil
+}
+
+// ConvCache holds what a convolution's backward pass needs. It keeps its own
+// copies of x and w, so the caller may change them after the forward call
+// (gradient checks do). Either backward accepts a cache from either forward.
+type ConvCache struct {
+	x, w  *tensor.Tensor
+	geom  convGeom
+	param ConvParam
+}
+
+func newConvCache(x, w *tensor.Tensor, g convGeom, p ConvParam) *ConvCache {
+	return &ConvCache{x: x.Clone(), w: w.Clone(), geom: g, param: p}
+}
+
+// checkConvBackward validates dout against the cache and returns the geometry.
+func checkConvBackward(op string, dout *tensor.Tensor, c *ConvCache) (convGeom, error) {
+	if c == nil || c.x == nil || c.w == nil {
+		return convGeom{}, tensor.Errorf(op, nil, "cache is nil; pass the cache the forward call returned")
+	}
+	if dout == nil {
+		return convGeom{}, tensor.Errorf(op, nil, "dout is nil")
+	}
+	g := c.geom
+	want := []int{g.N, g.F, g.Hout, g.Wout}
+	if !tensor.SameShape(dout.Shape, want) || len(dout.Data) != g.N*g.F*g.Hout*g.Wout {
+		return g, tensor.Errorf(op, [][]int{dout.Shape, want}, "dout must have the forward output's shape")
+	}
+	if dout.HasNaN() {
+		return g, tensor.Errorf(op, [][]int{dout.Shape}, "dout contains NaN or Inf")
+	}
+	return g, nil
+}
