@@ -88,7 +88,7 @@ cmd_serve() {
 }
 
 cmd_test() {
-	need_pkgs mesa-vulkan-drivers libvulkan1 chromium
+	need_pkgs mesa-vulkan-drivers libvulkan1 chromium dataset-fashion-mnist
 	go_deps
 	local status=0 vet=ok jsbuild=ok gotest=ok
 

@@ -92,15 +92,15 @@ func checkConv(op string, x, w, b *tensor.Tensor, p ConvParam) (convGeom, error)
 		if len(b.Shape) != 1 || b.Shape[0] != g.F || len(b.Data) != g.F {
 			return g, tensor.Errorf(op, shapes, "b must have shape (%d,), one bias per filter", g.F)
 		}
-		if b.HasNaN() {
+		if !allFinite(b.Data) {
 			return g, tensor.Errorf(op, shapes, "b contains NaN or Inf")
 		}
 		g.hasBias = true
 	}
-	if x.HasNaN() {
+	if !allFinite(x.Data) {
 		return g, tensor.Errorf(op, shapes, "x contains NaN or Inf")
 	}
-	if w.HasNaN() {
+	if !allFinite(w.Data) {
 		return g, tensor.Errorf(op, shapes, "w contains NaN or Inf")
 	}
 	g.xShape = append([]int(nil), x.Shape...)
@@ -121,8 +121,10 @@ func newConvCache(x, w *tensor.Tensor, g convGeom, p ConvParam) *ConvCache {
 	return &ConvCache{x: x.Clone(), w: w.Clone(), geom: g, param: p}
 }
 
-// checkConvBackward validates dout against the cache and returns the geometry.
-func checkConvBackward(op string, dout *tensor.Tensor, c *ConvCache) (convGeom, error) {
+// checkConvBackward validates dout against the cache and returns the
+// geometry. finite says whether to scan dout for NaN here; the fast path
+// does it while it reads dout anyway and reports errConvDoutNaN itself.
+func checkConvBackward(op string, dout *tensor.Tensor, c *ConvCache, finite bool) (convGeom, error) {
 	if c == nil || c.x == nil || c.w == nil {
 		return convGeom{}, tensor.Errorf(op, nil, "cache is nil; pass the cache the forward call returned")
 	}
@@ -134,8 +136,31 @@ func checkConvBackward(op string, dout *tensor.Tensor, c *ConvCache) (convGeom, 
 	if !tensor.SameShape(dout.Shape, want) || len(dout.Data) != g.N*g.F*g.Hout*g.Wout {
 		return g, tensor.Errorf(op, [][]int{dout.Shape, want}, "dout must have the forward output's shape")
 	}
-	if dout.HasNaN() {
-		return g, tensor.Errorf(op, [][]int{dout.Shape}, "dout contains NaN or Inf")
+	if finite && !allFinite(dout.Data) {
+		return g, errConvDoutNaN(op, dout)
 	}
 	return g, nil
+}
+
+func errConvDoutNaN(op string, dout *tensor.Tensor) error {
+	return tensor.Errorf(op, [][]int{dout.Shape}, "dout contains NaN or Inf")
+}
+
+// allFinite reports whether no value is NaN or ±Inf, like Tensor.HasNaN
+// negated, but branch-free: v*0 is 0 for finite v and NaN otherwise, and NaN
+// survives any sum. On the benchmark layer's dout (1.6M values) HasNaN took a
+// quarter of the fast backward pass.
+func allFinite(d []float64) bool {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(d); i += 4 {
+		s0 += d[i] * 0
+		s1 += d[i+1] * 0
+		s2 += d[i+2] * 0
+		s3 += d[i+3] * 0
+	}
+	for ; i < len(d); i++ {
+		s0 += d[i] * 0
+	}
+	return s0+s1+s2+s3 == 0
 }

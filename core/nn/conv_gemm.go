@@ -32,53 +32,76 @@ func growTo(s []float64, n int) []float64 {
 	return s[:n]
 }
 
-// mulAdd computes C += A*B, with A (m x k) read as a[i*ars + l*acs], B (k x n)
-// read as b[l*brs + j*bcs] and C (m x n) stored row-major with row stride
-// ldc. The strides let callers use transposes without copying them first.
-func (s *gemmScratch) mulAdd(m, n, k int, a []float64, ars, acs int, b []float64, brs, bcs int, c []float64, ldc int) {
-	mp := (m + gemmMR - 1) / gemmMR
+// mulAdd computes C += A*B, or C = A*B when overwrite is set (C's old
+// contents are then never read), with A (m x k) read as a[i*ars + l*acs],
+// B (k x n) read as b[l*brs + j*bcs] and C (m x n) stored row-major with row
+// stride ldc. The strides let callers use transposes without copying them
+// first.
+func (s *gemmScratch) mulAdd(m, n, k int, a []float64, ars, acs int, b []float64, brs, bcs int, c []float64, ldc int, overwrite bool) {
 	np := (n + gemmNR - 1) / gemmNR
-	var tile [gemmMR * gemmNR]float64
 	for k0 := 0; k0 < k; k0 += gemmKC {
 		kc := min(gemmKC, k-k0)
-		ak, bk := a[k0*acs:], b[k0*brs:]
+		bk := b[k0*brs:]
 		if bcs != 1 {
 			s.b = growTo(s.b, np*kc*gemmNR)
 			packStrips(s.b, n, kc, gemmNR, bk, bcs, brs)
 		}
-		for jp := 0; jp < np; jp++ {
+		s.tiles(m, n, kc, a[k0*acs:], ars, acs, func(jp int) ([]float64, int) {
 			j0 := jp * gemmNR
-			fullJ := j0+gemmNR <= n
-			var bp []float64
-			ldb := gemmNR
 			switch {
 			case bcs != 1:
-				bp = s.b[jp*kc*gemmNR:][:kc*gemmNR]
-			case fullJ:
-				bp, ldb = bk[j0:], brs
-			default:
-				s.bEdge = growTo(s.bEdge, kc*gemmNR)
-				packStrips(s.bEdge, n-j0, kc, gemmNR, bk[j0:], 1, brs)
-				bp = s.bEdge
+				return s.b[jp*kc*gemmNR:][:kc*gemmNR], gemmNR
+			case j0+gemmNR <= n:
+				return bk[j0:], brs
 			}
-			for ip := 0; ip < mp; ip++ {
-				i0 := ip * gemmMR
-				fullI := i0+gemmMR <= m
-				if fullI && fullJ {
-					gemmKernel(kc, ak[i0*ars:], ars, acs, bp, ldb, c[i0*ldc+j0:], ldc)
-					continue
-				}
-				ap, pars, pacs := ak[i0*ars:], ars, acs
-				if !fullI {
-					s.aEdge = growTo(s.aEdge, kc*gemmMR)
-					packStrips(s.aEdge, m-i0, kc, gemmMR, ap, ars, acs)
-					ap, pars, pacs = s.aEdge, 1, gemmMR
-				}
-				tile = [gemmMR * gemmNR]float64{}
-				gemmKernel(kc, ap, pars, pacs, bp, ldb, tile[:], gemmNR)
-				for r := 0; r < min(gemmMR, m-i0); r++ {
-					row := c[(i0+r)*ldc+j0:]
-					for q := 0; q < min(gemmNR, n-j0); q++ {
+			s.bEdge = growTo(s.bEdge, kc*gemmNR)
+			packStrips(s.bEdge, n-j0, kc, gemmNR, bk[j0:], 1, brs)
+			return s.bEdge, gemmNR
+		}, c, ldc, overwrite && k0 == 0)
+	}
+}
+
+// mulAddPackedB is mulAdd for a B the caller has already packed: strip jp
+// (columns jp*gemmNR ..) holds k rows of gemmNR values at
+// bp[jp*k*gemmNR:], zero past column n.
+func (s *gemmScratch) mulAddPackedB(m, n, k int, a []float64, ars, acs int, bp []float64, c []float64, ldc int) {
+	for k0 := 0; k0 < k; k0 += gemmKC {
+		kc := min(gemmKC, k-k0)
+		s.tiles(m, n, kc, a[k0*acs:], ars, acs, func(jp int) ([]float64, int) {
+			return bp[(jp*k+k0)*gemmNR:][:kc*gemmNR], gemmNR
+		}, c, ldc, false)
+	}
+}
+
+// tiles adds A (m x kc) times B (kc x n) to C (or stores it there, if
+// store) tile by tile; strip returns B's strip jp and its row stride.
+func (s *gemmScratch) tiles(m, n, kc int, a []float64, ars, acs int, strip func(jp int) ([]float64, int), c []float64, ldc int, store bool) {
+	var tile [gemmMR * gemmNR]float64
+	for j0 := 0; j0 < n; j0 += gemmNR {
+		bp, ldb := strip(j0 / gemmNR)
+		fullJ := j0+gemmNR <= n
+		for i0 := 0; i0 < m; i0 += gemmMR {
+			fullI := i0+gemmMR <= m
+			if fullI && fullJ {
+				gemmKernel(kc, a[i0*ars:], ars, acs, bp, ldb, c[i0*ldc+j0:], ldc, store)
+				continue
+			}
+			// A ragged edge: multiply into a zeroed tile (through a
+			// zero-padded copy of A's strip if rows are missing) and add
+			// only the part that lies inside C.
+			ap, pars, pacs := a[i0*ars:], ars, acs
+			if !fullI {
+				s.aEdge = growTo(s.aEdge, kc*gemmMR)
+				packStrips(s.aEdge, m-i0, kc, gemmMR, ap, ars, acs)
+				ap, pars, pacs = s.aEdge, 1, gemmMR
+			}
+			gemmKernel(kc, ap, pars, pacs, bp, ldb, tile[:], gemmNR, true)
+			for r := 0; r < min(gemmMR, m-i0); r++ {
+				row := c[(i0+r)*ldc+j0:][:min(gemmNR, n-j0)]
+				for q := range row {
+					if store {
+						row[q] = tile[r*gemmNR+q]
+					} else {
 						row[q] += tile[r*gemmNR+q]
 					}
 				}
@@ -118,8 +141,9 @@ func packStrips(dst []float64, rows, kc, w int, src []float64, rs, ls int) {
 
 // gemmKernelGo adds the product of A's strip (kc columns of gemmMR rows,
 // element (r, l) at a[r*ars + l*acs]) and B's strip (kc rows of gemmNR
-// values, row l at b[l*ldb:]) to the tile of C at c with row stride ldc.
-func gemmKernelGo(kc int, a []float64, ars, acs int, b []float64, ldb int, c []float64, ldc int) {
+// values, row l at b[l*ldb:]) to the tile of C at c with row stride ldc, or
+// stores it there if store is set.
+func gemmKernelGo(kc int, a []float64, ars, acs int, b []float64, ldb int, c []float64, ldc int, store bool) {
 	var acc [gemmMR * gemmNR]float64
 	for l := 0; l < kc; l++ {
 		bl := b[l*ldb : l*ldb+gemmNR : l*ldb+gemmNR]
@@ -134,7 +158,11 @@ func gemmKernelGo(kc int, a []float64, ars, acs int, b []float64, ldb int, c []f
 	for r := 0; r < gemmMR; r++ {
 		row := c[r*ldc : r*ldc+gemmNR]
 		for q := range row {
-			row[q] += acc[r*gemmNR+q]
+			if store {
+				row[q] = acc[r*gemmNR+q]
+			} else {
+				row[q] += acc[r*gemmNR+q]
+			}
 		}
 	}
 }

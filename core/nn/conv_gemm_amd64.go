@@ -23,20 +23,24 @@ func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)
 
 // gemmKernelFMA is gemmKernelGo in AVX/FMA assembly, with strides in
-// elements.
+// elements; store is 1 to overwrite C, 0 to add to it.
 //
 //go:noescape
-func gemmKernelFMA(kc int, a *float64, ars, acs int, b *float64, ldb int, c *float64, ldc int)
+func gemmKernelFMA(kc int, a *float64, ars, acs int, b *float64, ldb int, c *float64, ldc int, store int)
 
-func gemmKernel(kc int, a []float64, ars, acs int, b []float64, ldb int, c []float64, ldc int) {
+func gemmKernel(kc int, a []float64, ars, acs int, b []float64, ldb int, c []float64, ldc int, store bool) {
 	// The assembly cannot check bounds; these panic on a bug here instead
 	// of corrupting memory.
 	_ = a[(gemmMR-1)*ars+(kc-1)*acs]
 	_ = b[(kc-1)*ldb+gemmNR-1]
 	_ = c[(gemmMR-1)*ldc+gemmNR-1]
 	if useFMA {
-		gemmKernelFMA(kc, &a[0], ars, acs, &b[0], ldb, &c[0], ldc)
+		st := 0
+		if store {
+			st = 1
+		}
+		gemmKernelFMA(kc, &a[0], ars, acs, &b[0], ldb, &c[0], ldc, st)
 		return
 	}
-	gemmKernelGo(kc, a, ars, acs, b, ldb, c, ldc)
+	gemmKernelGo(kc, a, ars, acs, b, ldb, c, ldc, store)
 }

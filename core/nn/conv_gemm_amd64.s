@@ -19,13 +19,13 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 	MOVL DX, edx+4(FP)
 	RET
 
-// func gemmKernelFMA(kc int, a *float64, ars, acs int, b *float64, ldb int, c *float64, ldc int)
+// func gemmKernelFMA(kc int, a *float64, ars, acs int, b *float64, ldb int, c *float64, ldc int, store int)
 //
 // Y0..Y7 hold the 4x8 tile of C (two registers per row). Step l broadcasts
 // A's four values of column l (at SI, SI+ars, SI+2*ars, SI+3*ars) and
 // multiplies them into B's eight values of row l (at DI); the eight
 // accumulators are independent, enough to hide the FMA latency.
-TEXT ·gemmKernelFMA(SB), NOSPLIT, $0-64
+TEXT ·gemmKernelFMA(SB), NOSPLIT, $0-72
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ ars+16(FP), R10
@@ -72,6 +72,9 @@ loop:
 	JNZ loop
 
 store:
+	MOVQ store+64(FP), AX
+	TESTQ AX, AX
+	JNZ overwrite
 	VADDPD (DX), Y0, Y0
 	VMOVUPD Y0, (DX)
 	VADDPD 32(DX), Y1, Y1
@@ -90,6 +93,21 @@ store:
 	VADDPD (DX), Y6, Y6
 	VMOVUPD Y6, (DX)
 	VADDPD 32(DX), Y7, Y7
+	VMOVUPD Y7, 32(DX)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMOVUPD Y0, (DX)
+	VMOVUPD Y1, 32(DX)
+	ADDQ R8, DX
+	VMOVUPD Y2, (DX)
+	VMOVUPD Y3, 32(DX)
+	ADDQ R8, DX
+	VMOVUPD Y4, (DX)
+	VMOVUPD Y5, 32(DX)
+	ADDQ R8, DX
+	VMOVUPD Y6, (DX)
 	VMOVUPD Y7, 32(DX)
 	VZEROUPPER
 	RET

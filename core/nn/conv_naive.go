@@ -58,7 +58,7 @@ func ConvForwardNaive(x, w, b *tensor.Tensor, p ConvParam) (*tensor.Tensor, *Con
 // nil when the forward pass had no bias. Padding positions had no x, so
 // nothing flows to them.
 func ConvBackwardNaive(dout *tensor.Tensor, c *ConvCache) (dx, dw, db *tensor.Tensor, err error) {
-	g, err := checkConvBackward("nn.ConvBackwardNaive", dout, c)
+	g, err := checkConvBackward("nn.ConvBackwardNaive", dout, c, true)
 	if err != nil {
 		return nil, nil, nil, err
 	}

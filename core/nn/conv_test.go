@@ -387,3 +387,118 @@ func TestConvBadInput(t *testing.T) {
 		convWantError(t, impl.name+": NaN dout", err, op, "NaN")
 	}
 }
+
+// The fast path's matrix product against a plain triple loop, at sizes that
+// hit every edge: ragged rows and columns, k longer than one gemmKC block,
+// transposed operands, pre-packed B, add and overwrite, and (on amd64) both
+// the assembly and the Go kernel.
+func TestConvGemm(t *testing.T) {
+	kernels := []bool{false}
+	if useFMA {
+		kernels = append(kernels, true)
+	}
+	defer func(v bool) { useFMA = v }(useFMA)
+	for _, fma := range kernels {
+		useFMA = fma
+		for i, sz := range [][3]int{{1, 1, 1}, {4, 8, 3}, {5, 9, 27}, {32, 1024, 27}, {27, 27, 600}, {13, 6, 257}, {3, 70, 32}} {
+			m, n, k := sz[0], sz[1], sz[2]
+			a := convRandn(t, uint64(500+i), m*k).Data
+			b := convRandn(t, uint64(600+i), k*n).Data
+			c0 := convRandn(t, uint64(700+i), m*n).Data
+			// A is used transposed when ta: stored (k x m).
+			for _, ta := range []bool{false, true} {
+				for _, tb := range []bool{false, true} {
+					for _, overwrite := range []bool{false, true} {
+						ars, acs := k, 1
+						if ta {
+							ars, acs = 1, m
+						}
+						brs, bcs := n, 1
+						if tb {
+							brs, bcs = 1, k
+						}
+						want := make([]float64, m*n)
+						mag := make([]float64, m*n) // sum of |terms|, for the error bound
+						for r := 0; r < m; r++ {
+							for q := 0; q < n; q++ {
+								s, sa := 0.0, 0.0
+								if !overwrite {
+									s, sa = c0[r*n+q], math.Abs(c0[r*n+q])
+								}
+								for l := 0; l < k; l++ {
+									s += a[r*ars+l*acs] * b[l*brs+q*bcs]
+									sa += math.Abs(a[r*ars+l*acs] * b[l*brs+q*bcs])
+								}
+								want[r*n+q], mag[r*n+q] = s, sa
+							}
+						}
+						var mm gemmScratch
+						got := append([]float64(nil), c0...)
+						mm.mulAdd(m, n, k, a, ars, acs, b, brs, bcs, got, n, overwrite)
+						if e := convSumError(got, want, mag, k); e != "" {
+							t.Errorf("fma=%v %v ta=%v tb=%v overwrite=%v: %s", fma, sz, ta, tb, overwrite, e)
+						}
+						if overwrite {
+							continue
+						}
+						// The same B, packed by the caller in gemmNR-column strips.
+						np := (n + gemmNR - 1) / gemmNR
+						bp := make([]float64, np*k*gemmNR)
+						for q := 0; q < n; q++ {
+							for l := 0; l < k; l++ {
+								bp[(q/gemmNR*k+l)*gemmNR+q%gemmNR] = b[l*brs+q*bcs]
+							}
+						}
+						got = append(got[:0], c0...)
+						mm.mulAddPackedB(m, n, k, a, ars, acs, bp, got, n)
+						if e := convSumError(got, want, mag, k); e != "" {
+							t.Errorf("packed fma=%v %v ta=%v tb=%v: %s", fma, sz, ta, tb, e)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// convSumError checks got against want within the textbook bound for two
+// differently ordered sums of k+1 terms: each is within (k+1)*eps of the
+// exact value times the sum of the terms' magnitudes. An element-wise rel
+// error is the wrong yardstick here, since sums that cancel to nearly zero
+// make it arbitrarily large; any indexing mistake still misses by O(1).
+func convSumError(got, want, mag []float64, k int) string {
+	for i := range want {
+		bound := 2 * float64(k+1) * 0x1p-52 * mag[i]
+		if d := math.Abs(got[i] - want[i]); !(d <= bound) {
+			return fmt.Sprintf("element %d: got %v, want %v (bound %.3g)", i, got[i], want[i], bound)
+		}
+	}
+	return ""
+}
+
+// allFinite must catch NaN and both infinities in every lane of its
+// unrolled loop and in the tail.
+func TestConvAllFinite(t *testing.T) {
+	for n := 1; n <= 9; n++ {
+		d := make([]float64, n)
+		for i := range d {
+			d[i] = float64(i) - 3.5
+		}
+		if !allFinite(d) {
+			t.Fatalf("finite slice of %d reported non-finite", n)
+		}
+		for i := 0; i < n; i++ {
+			for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+				old := d[i]
+				d[i] = bad
+				if allFinite(d) {
+					t.Errorf("len %d: %v at %d not caught", n, bad, i)
+				}
+				d[i] = old
+			}
+		}
+	}
+	if !allFinite([]float64{math.MaxFloat64, math.MaxFloat64}) {
+		t.Error("large finite values reported non-finite")
+	}
+}
