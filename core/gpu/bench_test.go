@@ -1,0 +1,46 @@
+package gpu
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkMatMul{Naive,Tiled}/n=N time one N x N x N f32 matmul, recorded
+// and completed (Sync submits and waits), and
+// report GFLOP/s = 2 N^3 / time. Compare the two in one run:
+// go test ./core/gpu -run '^$' -bench MatMul
+func BenchmarkMatMulNaive(b *testing.B) { benchMatMul(b, Naive) }
+func BenchmarkMatMulTiled(b *testing.B) { benchMatMul(b, Tiled) }
+
+func benchMatMul(b *testing.B, algo MatMulAlgo) {
+	d := device(b)
+	for _, n := range []int{256, 512} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(7, 7))
+			x := upload(b, d, randF32(r, n*n), n, n)
+			y := upload(b, d, randF32(r, n*n), n, n)
+			defer release(x, y)
+			// Warm-up: pipeline compilation and pool allocation stay out
+			// of the timing.
+			c, err := d.MatMulWith(algo, x, y, false, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			read(b, c)
+			c.Release()
+			b.ResetTimer()
+			for b.Loop() {
+				c, err := d.MatMulWith(algo, x, y, false, false)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := d.Sync(); err != nil {
+					b.Fatal(err)
+				}
+				c.Release()
+			}
+			b.ReportMetric(2*float64(n)*float64(n)*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
