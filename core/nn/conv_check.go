@@ -5,13 +5,12 @@ import "gradlab/core/tensor"
 // convGeom is every size a convolution needs, worked out once by checkConv so
 // the naive and fast paths (and their backward passes) agree on them.
 type convGeom struct {
-	N, C, H, W     int // input
-	F, HH, WW      int // filters
-	Stride, Pad    int
-	G, Cg, Fg      int // groups, input and output channels per group
-	Hout, Wout     int
-	hasBias        bool
-	xShape, wShape []int
+	N, C, H, W  int // input
+	F, HH, WW   int // filters
+	Stride, Pad int
+	G, Cg, Fg   int // groups, input and output channels per group
+	Hout, Wout  int
+	hasBias     bool
 }
 
 // ConvOutSize is the output length of a convolution along one axis:
@@ -103,8 +102,6 @@ func checkConv(op string, x, w, b *tensor.Tensor, p ConvParam) (convGeom, error)
 	if !allFinite(w.Data) {
 		return g, tensor.Errorf(op, shapes, "w contains NaN or Inf")
 	}
-	g.xShape = append([]int(nil), x.Shape...)
-	g.wShape = append([]int(nil), w.Shape...)
 	return g, nil
 }
 
@@ -112,13 +109,12 @@ func checkConv(op string, x, w, b *tensor.Tensor, p ConvParam) (convGeom, error)
 // copies of x and w, so the caller may change them after the forward call
 // (gradient checks do). Either backward accepts a cache from either forward.
 type ConvCache struct {
-	x, w  *tensor.Tensor
-	geom  convGeom
-	param ConvParam
+	x, w *tensor.Tensor
+	geom convGeom // sizes, stride, pad, groups and whether there was a bias
 }
 
-func newConvCache(x, w *tensor.Tensor, g convGeom, p ConvParam) *ConvCache {
-	return &ConvCache{x: x.Clone(), w: w.Clone(), geom: g, param: p}
+func newConvCache(x, w *tensor.Tensor, g convGeom) *ConvCache {
+	return &ConvCache{x: x.Clone(), w: w.Clone(), geom: g}
 }
 
 // checkConvBackward validates dout against the cache and returns the

@@ -12,17 +12,19 @@ import (
 // image and group: out[f, p] = sum_k w[f, k] * cols[k, p], with k running over
 // (channel, kh, kw) and p over output positions. Backward is two more
 // products (dw += dout * cols^T, dcols = w^T * dout) and col2im, which adds
-// each column entry back onto the pixel it was copied from.
+// each column entry back onto the pixel it was copied from; for the first
+// product cols^T is built directly in the strip layout the product reads.
 //
 // Images are split into one contiguous run per CPU; every worker has its own
-// column buffer, which for one image fits in cache, rather than one huge
-// matrix for the whole batch. The products are gemmScratch.mulAdd
-// (conv_gemm.go); conv_bench_test.go measures the result against the naive
-// loops.
+// column buffers, which for one image fit in cache, rather than one huge
+// matrix for the whole batch. The products are gemmScratch's (conv_gemm.go).
+// BenchmarkConvSpeedup in conv_bench_test.go measures the result against the
+// naive loops.
 
 // ConvForwardFast computes exactly what ConvForwardNaive does (same
 // arguments, same errors, same cache type) by im2col and matrix products.
-// Results agree with the naive loops to rounding (about 1e-15 relative).
+// Results differ from the naive loops only by rounding, since the sums run in
+// another order (the tests hold them to a relative error below 1e-10).
 func ConvForwardFast(x, w, b *tensor.Tensor, p ConvParam) (*tensor.Tensor, *ConvCache, error) {
 	g, err := checkConv("nn.ConvForwardFast", x, w, b, p)
 	if err != nil {
@@ -58,7 +60,7 @@ func ConvForwardFast(x, w, b *tensor.Tensor, p ConvParam) (*tensor.Tensor, *Conv
 			}
 		}
 	})
-	return out, newConvCache(x, w, g, p), nil
+	return out, newConvCache(x, w, g), nil
 }
 
 // ConvBackwardFast returns the same gradients as ConvBackwardNaive. The

@@ -49,7 +49,7 @@ func ConvForwardNaive(x, w, b *tensor.Tensor, p ConvParam) (*tensor.Tensor, *Con
 			}
 		}
 	}
-	return out, newConvCache(x, w, g, p), nil
+	return out, newConvCache(x, w, g), nil
 }
 
 // ConvBackwardNaive runs the forward loops again and, for each product

@@ -155,5 +155,42 @@ func TestDepthwisePointwiseBadInput(t *testing.T) {
 	_, _, err = PointwiseConvForward(x, nil, nil)
 	convWantError(t, "pointwise nil w", err, pop, "nil")
 	_, _, _, err = PointwiseConvBackward(convRandn(t, 99, 2, 4, 5, 5), nil)
-	convWantError(t, "pointwise nil cache", err, "nn.ConvBackwardFast", "cache is nil")
+	convWantError(t, "pointwise nil cache", err, "nn.PointwiseConvBackward", "cache is nil")
+	_, cache, err := DepthwiseConvForward(x, convRandn(t, 99, 3, 1, 3, 3), nil, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err = DepthwiseConvBackward(convRandn(t, 99, 2, 3, 4, 5), cache)
+	convWantError(t, "depthwise dout shape", err, "nn.DepthwiseConvBackward", "(2, 3, 4, 5)", "(2, 3, 5, 5)")
+}
+
+// Depthwise then pointwise (no biases) is one ordinary convolution whose
+// kernel for output o and input channel i is pointwise[o, i] * depthwise[i]:
+// the rank-1-per-channel factorisation depthwise.go describes.
+func TestSeparableEqualsFactoredDense(t *testing.T) {
+	const C, F, K = 3, 4, 3
+	x := convRandn(t, 121, 2, C, 8, 7)
+	wd := convRandn(t, 122, C, 1, K, K)
+	wp := convRandn(t, 123, F, C, 1, 1)
+	mid, _, err := DepthwiseConvForward(x, wd, nil, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := PointwiseConvForward(mid, wp, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := tensor.MustNew(F, C, K, K)
+	for o := 0; o < F; o++ {
+		for i := 0; i < C; i++ {
+			for j := 0; j < K*K; j++ {
+				full.Data[(o*C+i)*K*K+j] = wp.Data[o*C+i] * wd.Data[i*K*K+j]
+			}
+		}
+	}
+	want, _, err := ConvForwardNaive(x, full, nil, ConvParam{Stride: 1, Pad: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	convAssertClose(t, "separable vs factored dense", out, want, 1e-10)
 }
