@@ -30,7 +30,7 @@ func main() {
 // options are the command's flags.
 type options struct {
 	dataset, dataDir, model, layers, optimizer, schedule, device, out string
-	epochs, batch, maxSteps, val, subset, lossEvery                   int
+	epochs, batch, maxSteps, val, subset, lossEvery, evalLimit        int
 	lr, decay, dropout, weightDecay                                   float64
 	bn, quiet                                                         bool
 	seed                                                              uint64
@@ -54,6 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.val, "val", 5000, "training images held out for validation")
 	fs.IntVar(&o.subset, "subset", 0, "train on only this many images (0: all)")
 	fs.IntVar(&o.lossEvery, "loss-every", 20, "read the loss back every this many steps")
+	fs.IntVar(&o.evalLimit, "eval-limit", 0, "score at most this many images per evaluation (0: all validation and test images, 10k training images)")
 	fs.Float64Var(&o.lr, "lr", 0.05, "learning rate")
 	fs.Float64Var(&o.decay, "decay", 0.8, "per-epoch factor for -schedule step")
 	fs.Float64Var(&o.dropout, "dropout", 0.5, "dropout probability (of dropping) for reference and fc; 0 turns it off")

@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "data     %s: %d train, %d validation, %d test images of %dx%dx%d\n", o.dataset, trainSet.N, valSet.N, testSet.N, trainSet.C, trainSet.H, trainSet.W)
 	fmt.Fprintf(stdout, "model    %s, %d parameters\n         %s\n", spec.Name, params, spec)
 	fmt.Fprintf(stdout, "device   %s%s\n", backend.Describe(), note)
-	cfg := train.Config{Epochs: o.epochs, BatchSize: o.batch, LR: o.lr, Schedule: o.schedule, Decay: o.decay, LossEvery: o.lossEvery, MaxSteps: o.maxSteps, Seed: o.seed}
+	cfg := train.Config{Epochs: o.epochs, BatchSize: o.batch, LR: o.lr, Schedule: o.schedule, Decay: o.decay, LossEvery: o.lossEvery, MaxSteps: o.maxSteps, Seed: o.seed, EvalLimit: o.evalLimit}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -76,11 +76,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if res == nil {
 		return runErr
 	}
-	testAcc, err := train.Accuracy(backend, testSet, nz, o.batch, testSet.N)
+	nTest := testSet.N
+	if o.evalLimit > 0 {
+		nTest = min(nTest, o.evalLimit)
+	}
+	testAcc, err := train.Accuracy(backend, testSet, nz, o.batch, nTest)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "test accuracy %.4f on %d images; %d steps in %.1fs (%.0f images/s including evaluation)\n", testAcc, testSet.N, res.Steps, res.Seconds, res.ImagesPerSecond)
+	fmt.Fprintf(stdout, "test accuracy %.4f on %d images; %d steps in %.1fs (%.0f images/s including evaluation)\n", testAcc, nTest, res.Steps, res.Seconds, res.ImagesPerSecond)
 	if res.Stopped != "" {
 		fmt.Fprintf(stdout, "stopped: %s\n", res.Stopped)
 	}
