@@ -4,6 +4,9 @@
 // The transposed forms give the affine backward pass without a transpose
 // kernel: dW = X^T dY (TRANS_A), dX = dY W^T (TRANS_B).
 //
+// The register-tiled kernel for real GPUs (Tiled128) is in matmul_vec4.wgsl;
+// the two here stay as the oracle and the teaching version.
+//
 // Constants prepended by core/gpu per pipeline: TRANS_A: bool, TRANS_B: bool.
 // Bindings: 0 params, 1 A, 2 B, 3 C.
 

@@ -8,12 +8,18 @@ import (
 )
 
 // matmulShapes (M, K, N): degenerate 1s, odd sizes, sizes around and off the
-// 16 (naive) and 64 (tiled) tiles, tall/skinny and short/wide.
+// 16 (naive), 64 (tiled) and 128 (tiled128) tiles and its 8-deep K steps,
+// tall/skinny and short/wide. Tiled128 has a vec4 load path per operand,
+// taken when the operand's stored rows are multiples of 4: the shapes mix
+// dimensions that are and are not, so under every transpose each (VEC_A,
+// VEC_B) combination that transpose allows runs (with transB alone both
+// operands' rows are K long, so there VEC_A = VEC_B).
 var matmulShapes = [][3]int{
 	{1, 1, 1}, {1, 1, 7}, {7, 1, 1}, {2, 3, 4}, {3, 5, 7}, {16, 16, 16}, {17, 15, 13},
 	{63, 64, 65}, {64, 64, 64}, {65, 63, 64}, {127, 65, 33}, {33, 127, 65}, {1, 200, 1},
 	{200, 1, 200}, {100, 3, 5}, {5, 300, 2}, {129, 17, 130}, {31, 31, 31}, {96, 80, 40},
 	{1, 64, 128}, {128, 1, 64},
+	{128, 256, 128}, {260, 36, 132}, {131, 9, 257}, {4, 12, 8}, {132, 20, 5}, {7, 44, 136},
 }
 
 // refMatmul computes op(a) op(b) in float64 from a stored (M,K) or (K,M) and
@@ -71,7 +77,7 @@ func TestMatMulParity(t *testing.T) {
 			}
 			a, b := upload(t, d, as, aShape...), upload(t, d, bs, bShape...)
 			want, bound := refMatmul(as, bs, m, k, n, transA, transB)
-			for _, algo := range []MatMulAlgo{Naive, Tiled} {
+			for _, algo := range MatMulAlgos() {
 				c, err := d.MatMulWith(algo, a, b, transA, transB)
 				if err != nil {
 					t.Fatalf("%s %v trans %v: %v", algo, s, tr, err)
@@ -83,6 +89,27 @@ func TestMatMulParity(t *testing.T) {
 				c.Release()
 			}
 			release(a, b)
+		}
+	}
+}
+
+// Auto must hand small outputs to the 64x64 kernel and large ones to
+// Tiled128, and never return Auto itself.
+func TestMatMulAutoPicksBySize(t *testing.T) {
+	cases := []struct {
+		m, n int
+		want MatMulAlgo
+	}{
+		{1, 1, Tiled}, {512, 512, Tiled}, {1024, 2048, Tiled128}, {4096, 4096, Tiled128}, {16384, 129, Tiled128},
+	}
+	for _, c := range cases {
+		if got := pickMatMul(Auto, c.m, c.n); got != c.want {
+			t.Errorf("pickMatMul(Auto, %d, %d) = %s, want %s", c.m, c.n, got, c.want)
+		}
+	}
+	for _, a := range MatMulAlgos() {
+		if got := pickMatMul(a, 4096, 4096); got != a {
+			t.Errorf("explicit %s became %s", a, got)
 		}
 	}
 }
