@@ -30,7 +30,7 @@ func (d *Device) AffineForward(x, w, b *Tensor) (*Tensor, error) {
 		return nil, err
 	}
 	xv := &Tensor{dev: d, buf: x.buf, shape: []int{nRows, dIn}, n: x.n}
-	if err := d.recordMatmul(Tiled, xv, w, out, nRows, mOut, dIn, false, false); err != nil {
+	if err := d.recordMatmul(Auto, xv, w, out, nRows, mOut, dIn, false, false); err != nil {
 		d.release(out.buf, out.cap, storageUsage)
 		return nil, err
 	}
@@ -77,10 +77,10 @@ func (d *Device) AffineBackward(dout, x, w *Tensor) (dx, dw, db *Tensor, err err
 	}
 	xv := &Tensor{dev: d, buf: x.buf, shape: []int{nRows, dIn}, n: x.n}
 	dxv := &Tensor{dev: d, buf: dx.buf, shape: []int{nRows, dIn}, n: dx.n}
-	if err := d.recordMatmul(Tiled, dout, w, dxv, nRows, dIn, mOut, false, true); err != nil {
+	if err := d.recordMatmul(Auto, dout, w, dxv, nRows, dIn, mOut, false, true); err != nil {
 		return fail(err)
 	}
-	if err := d.recordMatmul(Tiled, xv, dout, dw, dIn, mOut, nRows, true, false); err != nil {
+	if err := d.recordMatmul(Auto, xv, dout, dw, dIn, mOut, nRows, true, false); err != nil {
 		return fail(err)
 	}
 	if err := d.elementwise(op, kSumRows, mOut, params{}.u32(uint32(nRows), uint32(mOut)), dout, db); err != nil {

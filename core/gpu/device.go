@@ -174,6 +174,7 @@ func (d *Device) Close() error {
 	var err error
 	if d.alive() == nil {
 		err = d.flushLocked()
+		d.wait() // Destroy below frees at once, so the GPU must be done
 	}
 	d.rec.discard()
 	d.pool.destroyAll()

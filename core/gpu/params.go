@@ -64,9 +64,12 @@ func (d *Device) uniform(data []byte) (*wgpu.Buffer, error) {
 	return buf, nil
 }
 
-// trim runs after a submit, when no recorded command refers to the buffers.
-func (u *uniformCache) trim() {
+// trim runs after a submit, when no recorded command refers to the buffers;
+// submitted work may still read them, so it waits for the GPU (wait) before
+// destroying: an explicit Destroy frees the memory at once, in use or not.
+func (u *uniformCache) trim(wait func()) {
 	if len(u.bufs) >= maxUniforms {
+		wait()
 		u.destroyAll()
 	}
 }

@@ -129,6 +129,8 @@ func (d *Device) Trim() error {
 	if err := d.flushLocked(); err != nil {
 		return err
 	}
+	// Submitted work may still use the idle buffers: Destroy frees at once.
+	d.wait()
 	d.pool.destroyAll()
 	return nil
 }

@@ -206,7 +206,7 @@ func (d *Device) flushLocked() error {
 	}
 	d.rec.discard()
 	d.pool.recycle()
-	d.uniforms.trim()
+	d.uniforms.trim(d.wait)
 	return err
 }
 
