@@ -138,9 +138,32 @@ cmd_test() {
 }
 
 cmd_bench() {
+	need_pkgs mesa-vulkan-drivers libvulkan1
 	go_deps
-	log "benchmarks: go test -run '^$' -bench . -benchmem ./core/..."
-	go test -run '^$' -bench . -benchmem ./core/...
+	mkdir -p bench/out
+	log "CPU reference: naive vs fast conv, batchnorm graph vs closed form (ratios in one run)"
+	go test -run '^$' -bench 'ConvSpeedup|BatchnormBackward' ./core/nn | grep -E '^(Benchmark|ok)'
+
+	log "GPU engine on the adapter found (JSON lines in bench/out/gradlab.jsonl)"
+	rm -f bench/out/gradlab.jsonl
+	go run ./bench -json bench/out/gradlab.jsonl -reps "${REPS:-3}"
+
+	# The TF.js peer runs in the same command, on the same adapter (lavapipe
+	# here), at batch 32: shared/bench/tfjs. It needs node and npm.
+	local peer=$ROOT/../shared/bench/tfjs
+	if [ -f "$peer/setup.sh" ] && command -v npm >/dev/null 2>&1; then
+		log "TensorFlow.js webgpu on the same adapter (same command)"
+		rm -f bench/out/tfjs.jsonl
+		if (. "$peer/setup.sh" /tmp/gradlab-tfjs >/dev/null && cd /tmp/gradlab-tfjs &&
+			node bench.mjs --backend webgpu --bench train --batches 32 --budget 120 --json "$ROOT/bench/out/tfjs.jsonl" | grep RESULT); then
+			log "TF.js / gradlab time (above 1: gradlab is faster)"
+			go run ./bench -compare bench/out/tfjs.jsonl bench/out/gradlab.jsonl || true
+		else
+			echo "TF.js peer failed to run; see shared/bench/tfjs/README.md"
+		fi
+	else
+		echo "(TF.js peer skipped: needs ../shared/bench/tfjs and npm)"
+	fi
 }
 
 case "${1:-}" in
