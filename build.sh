@@ -121,10 +121,16 @@ cmd_test() {
 		status=1
 	fi
 
-	log "go test ./..."
+	# One package at a time (-p 1): wgpu-native v0.19 on Mesa 22.3 lavapipe
+	# sometimes frees command buffers and buffers of submissions still
+	# running when the CPU is oversubscribed (seen with the Vulkan validation
+	# layer: vkResetCommandPool/vkDestroyBuffer on objects in use, then a
+	# crash or stale results). Packages running side by side on a 2-core
+	# machine are exactly that load.
+	log "go test -p 1 ./..."
 	local out
 	out=$(mktemp)
-	go test ./... 2>&1 | tee "$out" || { gotest=FAILED; status=1; }
+	go test -p 1 ./... 2>&1 | tee "$out" || { gotest=FAILED; status=1; }
 
 	log "summary"
 	echo "go vet:        $vet"
