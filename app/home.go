@@ -40,6 +40,16 @@ func (h *Home) Render() goapp.UI {
 				)
 			}),
 		),
+		goapp.H2().Text("Exercises"),
+		goapp.P().Body(
+			goapp.A().ID("exercises-link").Href(Href(ExercisesPath)).Text("Write the layer kernels yourself"),
+			goapp.Text(": ReLU, dropout, batchnorm, convolution and max pooling in WGSL, checked on your GPU against the float64 reference."),
+		),
+		goapp.H2().Text("Training"),
+		goapp.P().Body(
+			goapp.A().ID("train-link").Href(Href(TrainPath)).Text("Train a CNN in the browser"),
+			goapp.Text(": the reference CNN, the three-layer conv net or your own stack of layers on Fashion-MNIST, with live curves, filters and predictions."),
+		),
 	)
 }
 
