@@ -57,10 +57,7 @@ func (p *SeparablePage) Render() goapp.UI {
 			p.flops(),
 		),
 		p.lowRank(),
-		section("p1-gpu", "Both layers on the GPU",
-			goapp.P().Text("The plan: run the traditional and the separable layer as WGSL kernels on this browser's GPU on a 224×224×3 image and report their measured times next to the multiply-add counts above."),
-			notBuilt("p1-gpu-status", "Not built yet: the GPU timing needs gradlab's WebGPU engine, which is still being written. No time is shown until it has actually been measured in your browser."),
-		),
+		&SeparableGPU{},
 	)
 }
 

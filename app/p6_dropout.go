@@ -144,10 +144,7 @@ func (pg *DropoutNotebookPage) Render() goapp.UI {
 		pg.partF(),
 		pg.partG(),
 		pg.partH(),
-		section("p6-i", "(i) Dropout on real data",
-			goapp.P().Text("The notebook's last part trains an image classifier whose label is also written into a few corner pixels (a cheating feature), with and without dropout, and tests it on clean images."),
-			notBuilt("p6-i-status", "Not built yet: this experiment needs gradlab's in-browser training, which is still being written. Its results will appear here once they come from a real training run."),
-		),
+		&CheatExperiment{},
 	)
 }
 

@@ -8,7 +8,16 @@ import (
 
 // pages maps a problem number to the component that replaces its
 // placeholder once that page is built.
-var pages = map[int]func() goapp.Composer{}
+var pages = map[int]func() goapp.Composer{
+	1: func() goapp.Composer { return &SeparablePage{} },
+	2: func() goapp.Composer { return &TikhonovPage{} },
+	3: func() goapp.Composer { return &GaussNoisePage{} },
+	4: func() goapp.Composer { return &DistributedPage{} },
+	5: func() goapp.Composer { return &LayersPage{} },
+	6: func() goapp.Composer { return &DropoutNotebookPage{} },
+	7: func() goapp.Composer { return &GraphsPage{} },
+	8: func() goapp.Composer { return &NotesPage{} },
+}
 
 var routesOnce sync.Once
 
@@ -25,6 +34,8 @@ func Routes() {
 			}
 			goapp.Route(p.Path, func() goapp.Composer { return &ProblemPage{Number: n} })
 		}
+		registerExerciseRoutes()
+		goapp.Route(TrainPath, func() goapp.Composer { return &TrainPage{} })
 	})
 }
 

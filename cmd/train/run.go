@@ -23,6 +23,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	switch o.experiment {
+	case "":
+	case "cheat":
+		return runCheat(ctx, o, stdout, stderr)
+	default:
+		return fmt.Errorf("unknown experiment %q: the only one is cheat", o.experiment)
+	}
 	trainSet, testSet, err := loadData(o)
 	if err != nil {
 		return err

@@ -80,6 +80,19 @@
 // not scoped one by one: one scope pair spans each command encoder, and its
 // errors come back from the Flush or Read that submits it.
 //
+// Networks (network.go). Network runs a whole net.Spec: every layer's
+// forward, softmax cross-entropy, every backward and every optimizer update
+// of one training step are recorded into one command encoder and submitted
+// once; the loss stays on the GPU until ReadLoss. It implements
+// train.Backend, so core/train's loop drives it exactly as it drives the
+// float64 CPU net, and the parity tests compare a whole step of the two.
+//
+// Custom kernels (custom.go). Exercise mode compiles a learner's WGSL with a
+// fixed binding layout: compile errors come back with line and column in the
+// learner's code, and every loop body gets a guard that breaks out after
+// LoopBudget iterations and raises a flag, so an endless loop cannot hang the
+// page (see custom_guard.go).
+//
 // Tests. go test ./core/gpu runs the parity suite on whatever adapter Open
 // finds (lavapipe here); go test ./core/gpu/browsertest builds the same suite
 // for GOOS=js and runs it in headless Chromium (SwiftShader WebGPU).
