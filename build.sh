@@ -150,6 +150,10 @@ cmd_bench() {
 	log "CPU reference: naive vs fast conv, batchnorm graph vs closed form (ratios in one run)"
 	go test -run '^$' -bench 'ConvSpeedup|BatchnormBackward' ./core/nn | grep -E '^(Benchmark|ok)'
 
+	log "app budgets: first interactive page in headless Chromium, app.wasm size"
+	need_pkgs chromium
+	go test ./wasm -run '^$' -bench FirstInteractive -benchtime 3x | grep -E '^(Benchmark|ok)'
+
 	log "GPU engine on the adapter found (JSON lines in bench/out/gradlab.jsonl)"
 	rm -f bench/out/gradlab.jsonl
 	go run ./bench -json bench/out/gradlab.jsonl -reps "${REPS:-3}"

@@ -49,7 +49,7 @@ func TestMain(m *testing.M) {
 
 // chromiumPath finds Chromium, failing in CI (where a skip would hide that
 // the browser tests never ran) and skipping elsewhere.
-func chromiumPath(t *testing.T) string {
+func chromiumPath(t testing.TB) string {
 	t.Helper()
 	for _, c := range []string{os.Getenv("GRADLAB_CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser"} {
 		if c == "" {
@@ -67,7 +67,7 @@ func chromiumPath(t *testing.T) string {
 }
 
 // testSite returns a built site: $GRADLAB_SITE, or one built once per run.
-func testSite(t *testing.T) string {
+func testSite(t testing.TB) string {
 	t.Helper()
 	if d := os.Getenv("GRADLAB_SITE"); d != "" {
 		if _, err := os.Stat(filepath.Join(d, "web", "app.wasm")); err != nil {
@@ -99,7 +99,7 @@ func testSite(t *testing.T) string {
 }
 
 // serve serves dir on a loopback port and returns the site's root URL.
-func serve(t *testing.T, dir, base string) string {
+func serve(t testing.TB, dir, base string) string {
 	t.Helper()
 	h, err := NewFileServer(dir, base)
 	if err != nil {
@@ -112,7 +112,7 @@ func serve(t *testing.T, dir, base string) string {
 
 // newBrowser starts headless Chromium with the flags platform.md lists; the
 // WebGPU one lets SwiftShader provide an adapter without a GPU.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t testing.TB) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)),
@@ -145,7 +145,7 @@ type tab struct {
 	errors []string
 }
 
-func newTab(t *testing.T, browser context.Context) *tab {
+func newTab(t testing.TB, browser context.Context) *tab {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser)
 	t.Cleanup(cancel)
@@ -170,7 +170,7 @@ func newTab(t *testing.T, browser context.Context) *tab {
 }
 
 // do runs steps with a per-call deadline, leaving the tab open after it.
-func (tb *tab) do(t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) {
+func (tb *tab) do(t testing.TB, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, pageTimeout)
 	defer cancel()
@@ -179,7 +179,7 @@ func (tb *tab) do(t *testing.T, what string, steps ...chromedp.Action[chromedp.V
 	}
 }
 
-func eval[T any](t *testing.T, tb *tab, js string) T {
+func eval[T any](t testing.TB, tb *tab, js string) T {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, pageTimeout)
 	defer cancel()
@@ -193,7 +193,7 @@ func eval[T any](t *testing.T, tb *tab, js string) T {
 // open loads url and waits until go-app's wasm program has rendered the
 // page: the pre-rendered HTML already shows the same text, so the marker is
 // the data-runtime attribute only the browser side sets.
-func (tb *tab) open(t *testing.T, url string) {
+func (tb *tab) open(t testing.TB, url string) {
 	t.Helper()
 	tb.do(t, "loading "+url,
 		chromedp.Navigate(url),
@@ -201,7 +201,7 @@ func (tb *tab) open(t *testing.T, url string) {
 	)
 }
 
-func (tb *tab) checkNoErrors(t *testing.T, where string) {
+func (tb *tab) checkNoErrors(t testing.TB, where string) {
 	t.Helper()
 	// One more round trip lets console events that are in flight arrive.
 	_ = eval[int](t, tb, "1")
@@ -213,7 +213,7 @@ func (tb *tab) checkNoErrors(t *testing.T, where string) {
 	tb.errors = nil
 }
 
-func (tb *tab) screenshot(t *testing.T, name string) {
+func (tb *tab) screenshot(t testing.TB, name string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, pageTimeout)
 	defer cancel()
