@@ -88,7 +88,7 @@ func BuildSite(cfg SiteConfig) (string, error) {
 	for _, f := range files {
 		h.CacheableResources = append(h.CacheableResources, "/web/"+f)
 	}
-	for _, r := range append(app.RoutePaths(), app.ExerciseRoutePaths()...) {
+	for _, r := range append(append(app.RoutePaths(), app.ExerciseRoutePaths()...), app.TrainRoutePaths()...) {
 		if r != "/" { // go-app always caches "/"
 			h.CacheableResources = append(h.CacheableResources, r)
 		}
