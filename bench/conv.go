@@ -90,3 +90,5 @@ func randF32(r *rand.Rand, n int) []float32 {
 	}
 	return v
 }
+
+func rngFor(n int) *rand.Rand { return rand.New(rand.NewPCG(uint64(n), 7)) }

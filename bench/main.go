@@ -21,7 +21,7 @@ import (
 )
 
 func main() {
-	only := flag.String("only", "gemm,conv,train", "comma-separated groups to run: gemm, conv, train")
+	only := flag.String("only", "gemm,conv,train", "comma-separated groups to run: gemm, conv, train, profile (where a training step's time goes, op by op)")
 	gemmSizes := flag.String("gemm", "auto", "GEMM sizes n (n x n x n); auto: 1024,2048,4096 on a GPU, 256,512,1024 on a software adapter")
 	naiveMax := flag.Int("naive-max", 2048, "largest GEMM size that also times the naive kernel (the baseline)")
 	convBatch := flag.Int("conv-batch", 0, "batch size for the conv-layer benchmarks (0: 128 on a GPU, 8 on a software adapter)")
@@ -74,6 +74,12 @@ func main() {
 			check(err)
 		case "conv":
 			check(benchConv(d, out, *convBatch, *reps))
+		case "profile":
+			bs, err := ints(*trainBatches)
+			if err != nil {
+				fatal(err)
+			}
+			check(benchProfile(d, out, bs[0], *reps))
 		case "train":
 			bs, err := ints(*trainBatches)
 			if err != nil {
@@ -81,7 +87,7 @@ func main() {
 			}
 			check(benchTrain(d, out, bs, *reps))
 		default:
-			fatal(fmt.Errorf("unknown group %q: use gemm, conv, train", g))
+			fatal(fmt.Errorf("unknown group %q: use gemm, conv, train, profile", g))
 		}
 	}
 }

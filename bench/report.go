@@ -64,8 +64,13 @@ func median(reps int, fn func() error) (time.Duration, error) {
 		}
 		ts = append(ts, time.Since(t))
 	}
+	return medianOf(ts), nil
+}
+
+func medianOf(ts []time.Duration) time.Duration {
+	ts = append([]time.Duration(nil), ts...)
 	sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
-	return ts[len(ts)/2], nil
+	return ts[len(ts)/2]
 }
 
 func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
