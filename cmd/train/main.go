@@ -29,11 +29,11 @@ func main() {
 
 // options are the command's flags.
 type options struct {
-	dataset, dataDir, model, layers, optimizer, schedule, device, out, experiment string
-	epochs, batch, maxSteps, val, subset, lossEvery, evalLimit                    int
-	lr, decay, dropout, weightDecay                                               float64
-	bn, quiet                                                                     bool
-	seed                                                                          uint64
+	dataset, dataDir, model, layers, optimizer, schedule, device, out, experiment, dropoutAt string
+	epochs, batch, maxSteps, val, subset, lossEvery, evalLimit                               int
+	lr, decay, dropout, weightDecay                                                          float64
+	bn, quiet                                                                                bool
+	seed                                                                                     uint64
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -49,6 +49,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.device, "device", "auto", "auto (GPU if an adapter is found, else CPU), gpu or cpu")
 	fs.StringVar(&o.out, "out", "gradlab-run", "output prefix: writes PREFIX.curve.csv, PREFIX.curve.json and PREFIX.weights")
 	fs.StringVar(&o.experiment, "experiment", "", "cheat: the dropout notebook's cheating-feature experiment (label in the corner pixels; trains the model without and with input dropout -dropout, prints a table)")
+	fs.StringVar(&o.dropoutAt, "dropout-at", "input", "-experiment cheat: where the second run's dropout goes, input (before the first layer) or hidden (after every ReLU)")
 	fs.IntVar(&o.epochs, "epochs", 5, "epochs")
 	fs.IntVar(&o.batch, "batch", 128, "batch size")
 	fs.IntVar(&o.maxSteps, "max-steps", 0, "stop after this many steps (0: all epochs)")
