@@ -340,16 +340,18 @@ fn conv_split_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
 }
 
 // ---------------------------------------------------------------------------
-// Tiled implicit GEMMs. A 16x16 workgroup computes a TM x TN block of
-// C (rows, cols) = A (rows, K) B (K, cols); per K step it stages an A slab
-// (TM x TK) and a B slab (TK x TN) in workgroup memory, and each invocation
-// keeps a WM x WN tile of C in registers (see mma). TM x TN is 64x128,
-// 64x64, 32x128 or 32x64: core/gpu picks the one that pads the GEMM least
-// for its cost (32 filters fill a 32-row block but half a 64-row one; the
-// 3->32 layer's dw is 32 x 27).
+// Tiled implicit GEMMs. A workgroup of 256 invocations, WX x WY, computes a
+// TM x TN block of C (rows, cols) = A (rows, K) B (K, cols); per K step it
+// stages an A slab (TM x TK) and a B slab (TK x TN) in workgroup memory, and
+// each invocation keeps a WM x WN tile of C in registers (see mma). The
+// blocks are 64x128, 64x64, 32x128 and 32x64 on a 16x16 workgroup with
+// TK = 16, and 32x256, 64x256 and 128x128 with TK = 8 (their B slab at
+// TK = 16 would pass WebGPU's 16 KiB of workgroup memory): core/gpu picks
+// the one that pads the GEMM least for its cost (32 filters fill a 32-row
+// block but half a 64-row one; the 3->32 layer's dw is 32 x 27).
 //
-// Loading: invocation li loads A at (row li/TK + 16r, k li%TK) and B at
-// (k li/TN + B_STEP r, column li%TN), so neighbouring invocations read
+// Loading: invocation li loads A at (row li/TK + (256/TK) r, k li%TK) and B
+// at (k li/TN + B_STEP r, column li%TN), so neighbouring invocations read
 // neighbouring columns (output or input positions: neighbouring addresses).
 // An invocation's B column and A k-offset never change, so their index
 // decompositions are done once, outside the K loop.
@@ -370,16 +372,18 @@ fn conv_split_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
 // every barrier stays in uniform control flow.
 //
 // Constants prepended by core/gpu to every pipeline of this file (the
-// arrays below are sized by them): TM: u32, TN: u32.
+// arrays below are sized by them): TM: u32, TN: u32, TK: u32 (8 or 16),
+// WX: u32 (the workgroup's width, 16 or 32).
 
-const TK: u32 = 16u;
-const WM: u32 = TM / 16u;
-const WN: u32 = TN / 16u;
+const WY: u32 = 256u / WX;
+const WM: u32 = TM / WY;
+const WN: u32 = TN / WX;
 const A_LOADS: u32 = TM * TK / 256u;
+const A_STEP: u32 = 256u / TK;
 const B_LOADS: u32 = TN * TK / 256u;
 const B_STEP: u32 = 256u / TN;
-// tile_a rows are padded by one vec4: invocations li..li+15 store the 16 k
-// values of one GEMM row, one per tile_a row, which with a row stride of
+// tile_a rows are padded by one vec4: invocations li..li+TK-1 store the TK
+// k values of one GEMM row, one per tile_a row, which with a row stride of
 // TM floats (a multiple of 32) would all hit the same memory bank; with
 // TM + 4 they spread over 8 banks.
 const A_STRIDE: u32 = TM / 4u + 1u; // in vec4s
@@ -388,29 +392,35 @@ const A_SIZE: u32 = TK * A_STRIDE;
 const B_SIZE: u32 = TK * TN / 4u;
 const NH: u32 = WN / 4u;
 const ACC_SIZE: u32 = WM * NH;
+// An invocation's WM rows lie in AV vec4s of AW rows each (WM = 2: one
+// vec4, half used; WM = 4 or 8: one or two whole vec4s).
+const AV: u32 = (WM + 3u) / 4u;
+const AW: u32 = WM / AV;
 
 var<workgroup> tile_a: array<vec4<f32>, A_SIZE>; // [TK][A_STRIDE]
 var<workgroup> tile_b: array<vec4<f32>, B_SIZE>; // [TK][TN / 4]
 
 // acc += tile_a^T tile_b for this invocation's register tile: rows
-// WM*ly + i (i < WM) and columns 64h + 4lx + {0..3} (h < NH). Each k then
-// reads the invocation's A values as one vec4 (shared by its whole row of
-// invocations) and its B values as NH vec4s: 1 + NH reads of workgroup
+// WM*ly + i (i < WM) and columns 4*WX*h + 4lx + {0..3} (h < NH). Each k
+// then reads the invocation's A values as AV vec4s (shared by its whole row
+// of invocations) and its B values as NH vec4s: AV + NH reads of workgroup
 // memory per WM*WN multiply-adds (the scalar 4x4 layout of matmul_tiled
-// needs 8 per 16).
+// needs 8 per 16). On a CPU adapter those reads are gathers, far dearer
+// than the multiply-adds, so the bigger the register tile the better.
 fn mma(acc: ptr<function, array<vec4<f32>, ACC_SIZE>>, lid: vec3<u32>) {
     for (var kk = 0u; kk < TK; kk++) {
         var rb: array<vec4<f32>, NH>;
         for (var h = 0u; h < NH; h++) {
-            rb[h] = tile_b[kk * (TN / 4u) + 16u * h + lid.x];
+            rb[h] = tile_b[kk * (TN / 4u) + WX * h + lid.x];
         }
-        // Rows WM*ly .. WM*ly + WM-1 lie in one vec4 (WM is 2 or 4).
-        let va = tile_a[kk * A_STRIDE + (WM * lid.y) / 4u];
         let a0 = (WM * lid.y) % 4u;
-        for (var i = 0u; i < WM; i++) {
-            let ra = va[a0 + i];
-            for (var h = 0u; h < NH; h++) {
-                (*acc)[i * NH + h] += ra * rb[h];
+        for (var q = 0u; q < AV; q++) {
+            let va = tile_a[kk * A_STRIDE + (WM * lid.y) / 4u + q];
+            for (var i = 0u; i < AW; i++) {
+                let ra = va[a0 + i];
+                for (var h = 0u; h < NH; h++) {
+                    (*acc)[(q * AW + i) * NH + h] += ra * rb[h];
+                }
             }
         }
     }
@@ -418,7 +428,7 @@ fn mma(acc: ptr<function, array<vec4<f32>, ACC_SIZE>>, lid: vec3<u32>) {
 
 // The block column of this invocation's j-th register column (j < WN).
 fn acc_col(j: u32, lx: u32) -> u32 {
-    return 64u * (j / 4u) + 4u * lx + j % 4u;
+    return 4u * WX * (j / 4u) + 4u * lx + j % 4u;
 }
 
 // tile_b[k][n] = v, in the vec4 layout.
@@ -429,7 +439,7 @@ fn put_b(k: u32, n: u32, v: f32) {
 // Forward: per group g, rows = the group's filters (FG), cols = output
 // positions (n, oh, ow) over the batch, K = (c, kh, kw) over CG*KH*KW.
 // A = w (contiguous in K), B = im2col(x) gathered with padding checks.
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(WX, WY)
 fn conv_fwd_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_id) lid: vec3<u32>,
                   @builtin(local_invocation_index) li: u32) {
@@ -466,7 +476,7 @@ fn conv_fwd_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     var acc: array<vec4<f32>, ACC_SIZE>;
     for (var k0 = 0u; k0 < kdim; k0 += TK) {
         for (var r = 0u; r < A_LOADS; r++) {
-            let am = am0 + 16u * r;
+            let am = am0 + A_STEP * r;
             var av = 0.0;
             if (row0 + am < p.fg && k0 + ak < kdim) {
                 av = in_b[wbase + am * kdim + k0 + ak];
@@ -523,7 +533,7 @@ fn conv_fwd_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
 // that every phase splits k the same way.
 // rows = the group's input channels (CG), cols = (n, qh, qw) of the phase,
 // K = (f, j, jw) over FG * nkh * nkw. A = w gathered, B = dout gathered.
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(WX, WY)
 fn conv_bwd_data_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                        @builtin(local_invocation_id) lid: vec3<u32>,
                        @builtin(local_invocation_index) li: u32) {
@@ -591,7 +601,7 @@ fn conv_bwd_data_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
         let a_ok = ka < kdim && kha < p.kh && kwa < p.kw;
         let wa = ((g * p.fg + fa) * p.cg + row0) * khw + kha * p.kw + kwa;
         for (var r = 0u; r < A_LOADS; r++) {
-            let am = am0 + 16u * r;
+            let am = am0 + A_STEP * r;
             var av = 0.0;
             if (a_ok && row0 + am < p.cg) {
                 av = in_b[wa + am * khw];
@@ -644,7 +654,7 @@ fn conv_bwd_data_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
 // [s*chunk, (s+1)*chunk) and writes its partial dw block to
 // out[s * F*CG*KH*KW ...]; conv_split_reduce adds the blocks (with one
 // split, out is dw itself). A = dout, B = im2col(x).
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(WX, WY)
 fn conv_bwd_weights_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                           @builtin(local_invocation_id) lid: vec3<u32>,
                           @builtin(local_invocation_index) li: u32) {
@@ -686,7 +696,7 @@ fn conv_bwd_weights_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wo
         let na = ka / ohw;
         let da = (na * p.f + g * p.fg + row0) * ohw + ka - na * ohw;
         for (var r = 0u; r < A_LOADS; r++) {
-            let am = am0 + 16u * r;
+            let am = am0 + A_STEP * r;
             var av = 0.0;
             if (row0 + am < p.fg && ka < kend) {
                 av = in_a[da + am * ohw];

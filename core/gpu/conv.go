@@ -20,20 +20,22 @@ const (
 	// total, so there ConvNaive's dw is wrong past that (batch 64 at
 	// 32x32). ConvTiled keeps every invocation's loops short.
 	ConvNaive
-	// convDirect always takes ConvTiled's direct kernels, and
-	// convGEMM64x64, convGEMM32x128, convGEMM32x64 and convGEMM64x128
-	// always its GEMMs with that block, so that tests reach every kernel
-	// with every shape.
+	// convDirect always takes ConvTiled's direct kernels, and the
+	// convGEMM* choices always its GEMMs with that block, so that tests
+	// reach every kernel with every shape.
 	convDirect
 	convGEMM64x64
 	convGEMM32x128
 	convGEMM32x64
 	convGEMM64x128
+	convGEMM32x256
+	convGEMM64x256
+	convGEMM128x128
 )
 
 // check refuses values that name no kernel choice.
 func (a ConvAlgo) check(op string) error {
-	if a < ConvTiled || a > convGEMM64x128 {
+	if a < ConvTiled || a > convGEMM128x128 {
 		return tensor.Errorf(op, nil, "unknown ConvAlgo %d", int(a))
 	}
 	return nil
@@ -53,26 +55,40 @@ func (a ConvAlgo) String() string {
 		return "gemm32x64"
 	case convGEMM64x128:
 		return "gemm64x128"
+	case convGEMM32x256:
+		return "gemm32x256"
+	case convGEMM64x256:
+		return "gemm64x256"
+	case convGEMM128x128:
+		return "gemm128x128"
 	}
 	return "tiled"
 }
 
-// convTile is a GEMM kernel's output block: rows x cols per workgroup.
-type convTile struct{ rows, cols int }
+// convTile is a GEMM kernel's output block, rows x cols per workgroup, with
+// its reduction step tk and workgroup width wx (of 256 invocations; each
+// keeps a rows/(256/wx) x cols/wx register tile). The blocks wider than 128
+// columns or taller than 64 rows take tk = 8, so that their workgroup
+// memory stays within WebGPU's guaranteed 16 KiB.
+type convTile struct{ rows, cols, tk, wx int }
 
 var (
-	tile64x64  = convTile{64, 64}
-	tile32x128 = convTile{32, 128}
-	tile32x64  = convTile{32, 64}
-	tile64x128 = convTile{64, 128}
+	tile64x64   = convTile{64, 64, 16, 16}
+	tile32x128  = convTile{32, 128, 16, 16}
+	tile32x64   = convTile{32, 64, 16, 16}
+	tile64x128  = convTile{64, 128, 16, 16}
+	tile32x256  = convTile{32, 256, 8, 32}
+	tile64x256  = convTile{64, 256, 8, 32}
+	tile128x128 = convTile{128, 128, 8, 16}
 )
 
 // tileFor picks the block for a rows x cols GEMM with the least estimated
 // cost: the multiply-adds of the padded GEMM (32 filters fill a 32-row
 // block but half a 64-row one), each weighted by the workgroup-memory
-// reads that feed it, (1 + WN/4) / (WM*WN) for a WM x WN register tile
-// (see mma in the shader; 4x8 in 64x128: 0.094, 4x4 in 64x64: 0.125,
-// 2x8 in 32x128: 0.19, 2x4 in 32x64: 0.25).
+// reads that feed it, (ceil(WM/4) + WN/4) / (WM*WN) for a WM x WN register
+// tile (see mma in the shader; 8x8 in 64x256 and 128x128: 0.0625, 4x8 in
+// 64x128 and 32x256: 0.094, 4x4 in 64x64: 0.125, 2x8 in 32x128: 0.19,
+// 2x4 in 32x64: 0.25).
 func (a ConvAlgo) tileFor(rows, cols int) convTile {
 	switch a {
 	case convGEMM64x64:
@@ -83,9 +99,15 @@ func (a ConvAlgo) tileFor(rows, cols int) convTile {
 		return tile32x64
 	case convGEMM64x128:
 		return tile64x128
+	case convGEMM32x256:
+		return tile32x256
+	case convGEMM64x256:
+		return tile64x256
+	case convGEMM128x128:
+		return tile128x128
 	}
 	best := tile64x64
-	for _, t := range []convTile{tile64x128, tile32x128, tile32x64} {
+	for _, t := range []convTile{tile64x128, tile32x128, tile32x64, tile32x256, tile64x256, tile128x128} {
 		if t.cost(rows, cols) < best.cost(rows, cols) {
 			best = t
 		}
@@ -94,8 +116,9 @@ func (a ConvAlgo) tileFor(rows, cols int) convTile {
 }
 
 func (t convTile) cost(rows, cols int) float64 {
-	wm, wn := float64(t.rows/16), float64(t.cols/16)
-	return float64(t.padded(rows, cols)) * (1 + (1+wn/4)/(wm*wn))
+	wm, wn := t.rows/(256/t.wx), t.cols/t.wx
+	reads := float64(convCeilDiv(wm, 4)+wn/4) / float64(wm*wn)
+	return float64(t.padded(rows, cols)) * (1 + reads)
 }
 
 func (t convTile) padded(rows, cols int) int {
@@ -111,7 +134,7 @@ func (a ConvAlgo) useGEMM(g convGeom, rows, cols int) bool {
 	switch a {
 	case ConvNaive, convDirect:
 		return false
-	case convGEMM64x64, convGEMM32x128, convGEMM32x64, convGEMM64x128:
+	case convGEMM64x64, convGEMM32x128, convGEMM32x64, convGEMM64x128, convGEMM32x256, convGEMM64x256, convGEMM128x128:
 		return true
 	}
 	return g.cg > 1 && float64(rows*cols) >= convMinGEMMFill*float64(a.tileFor(rows, cols).padded(rows, cols))
@@ -129,7 +152,7 @@ func convKernel(entry string, t convTile, bindings ...Access) Kernel {
 	return Kernel{
 		Shader:   "conv",
 		Entry:    entry,
-		Consts:   []Const{{"TM", uint32(t.rows)}, {"TN", uint32(t.cols)}},
+		Consts:   []Const{{"TM", uint32(t.rows)}, {"TN", uint32(t.cols)}, {"TK", uint32(t.tk)}, {"WX", uint32(t.wx)}},
 		Bindings: append([]Access{Uniform}, bindings...),
 	}
 }
@@ -149,7 +172,7 @@ var (
 )
 
 const (
-	convTileK          = 16   // reduction step of the *_tiled kernels (TK)
+	convTileK          = 16   // the largest reduction step of the *_tiled kernels (TK)
 	convMinGEMMFill    = 0.35 // useful fraction of a padded GEMM below which ConvTiled goes direct
 	convSplitTargetWGs = 1024
 	convSplitMinChunk  = 512
@@ -345,7 +368,8 @@ func (d *Device) convBackwardWeightsTiled(op string, algo ConvAlgo, g convGeom, 
 	k := convKernel("conv_bwd_weights_tiled", t, bwdBindings...)
 	base := t.tiles(g.fg, cols) * g.g
 	splits := max(1, min(convCeilDiv(convSplitTargetWGs, base), red/convSplitMinChunk))
-	splits = max(splits, convCeilDiv(red, convSplitMaxChunk))
+	// A TK = 8 block takes twice the K steps per chunk of a TK = 16 one.
+	splits = max(splits, convCeilDiv(red, convSplitMaxChunk*t.tk/convTileK))
 	splits = min(splits, max(1, convScratchMax/(4*dw.n)))
 	chunk := convCeilDiv(convCeilDiv(red, splits), convTileK) * convTileK
 	splits = convCeilDiv(red, chunk)

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"gradlab/core/nn"
@@ -25,6 +26,81 @@ import (
 // size the reference figures use.
 func BenchmarkConvForward(b *testing.B)         { benchConv(b, false) }
 func BenchmarkConvForwardBackward(b *testing.B) { benchConv(b, true) }
+
+// BenchmarkConvPass/N=..,C=..,H=..,K=../{fwd,dx,dw}/<algo> times each pass
+// on its own, for every kernel choice named in GRADLAB_BENCH_CONV_ALGOS
+// (comma-separated ConvAlgo names, e.g. "tiled,gemm32x256"; default
+// "naive,tiled"), back to back per layer and pass so that their ratios are
+// measured under the same conditions. GFLOP/s counts 2*N*K*C*9*H*W per pass.
+func BenchmarkConvPass(b *testing.B) {
+	d := device(b)
+	n := convBenchBatch(b)
+	algos := convBenchAlgos(b)
+	for _, l := range convBenchLayers {
+		for _, pass := range []string{"fwd", "dx", "dw"} {
+			for _, algo := range algos {
+				b.Run(fmt.Sprintf("N=%d,C=%d,H=%d,K=%d/%s/%s", n, l[0], l[1], l[2], pass, algo), func(b *testing.B) {
+					benchConvPass(b, d, algo, n, l[0], l[1], l[2], pass)
+				})
+			}
+		}
+	}
+}
+
+func convBenchAlgos(b *testing.B) []ConvAlgo {
+	s := os.Getenv("GRADLAB_BENCH_CONV_ALGOS")
+	if s == "" {
+		return []ConvAlgo{ConvNaive, ConvTiled}
+	}
+	var out []ConvAlgo
+	for _, name := range strings.Split(s, ",") {
+		found := false
+		for a := ConvTiled; a.check("") == nil; a++ {
+			if a.String() == name {
+				out, found = append(out, a), true
+				break
+			}
+		}
+		if !found {
+			b.Fatalf("GRADLAB_BENCH_CONV_ALGOS: unknown kernel choice %q", name)
+		}
+	}
+	return out
+}
+
+func benchConvPass(b *testing.B, d *Device, algo ConvAlgo, n, c, h, k int, pass string) {
+	p := nn.ConvParam{Stride: 1, Pad: 1}
+	r := rand.New(rand.NewPCG(9, 9))
+	x := upload(b, d, randF32(r, n*c*h*h), n, c, h, h)
+	w := upload(b, d, randF32(r, k*c*9), k, c, 3, 3)
+	dout := upload(b, d, randF32(r, n*k*h*h), n, k, h, h)
+	defer release(x, w, dout)
+	step := func() {
+		var y *Tensor
+		var err error
+		switch pass {
+		case "fwd":
+			y, err = d.ConvForwardWith(algo, x, w, nil, p)
+		case "dx":
+			y, err = d.ConvBackwardDataWith(algo, dout, w, x.Shape(), p)
+		default:
+			y, err = d.ConvBackwardWeightsWith(algo, dout, x, w.Shape(), p)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		y.Release()
+		if err := d.Sync(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	step()
+	b.ResetTimer()
+	for b.Loop() {
+		step()
+	}
+	b.ReportMetric(2*float64(n*k*c*9*h*h)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
 
 // convBenchLayers are the reference CNN's conv layers as (C, H, K): input
 // channels, input height = width, filters.

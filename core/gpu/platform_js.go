@@ -55,7 +55,12 @@ func (d *Device) openPlatform() error {
 	d.info = jsAdapterInfo(adapter)
 	d.plat.device = dev
 	// Marking lost only sets a field: nothing may block in a js.FuncOf.
-	onLost := js.FuncOf(func(_ js.Value, args []js.Value) any {
+	// Destroying the device on Close settles the lost promise too, after
+	// Close has returned, so this callback is not among the funcs Close
+	// releases: it releases itself when it runs.
+	var onLost js.Func
+	onLost = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		defer onLost.Release()
 		msg := "device lost"
 		if len(args) > 0 && args[0].Truthy() {
 			msg = fmt.Sprintf("%s: %s", args[0].Get("reason").String(), args[0].Get("message").String())
@@ -63,7 +68,6 @@ func (d *Device) openPlatform() error {
 		d.markLost(msg)
 		return nil
 	})
-	d.plat.funcs = append(d.plat.funcs, onLost)
 	dev.Get("lost").Call("then", onLost)
 	w := wgpu.NewDevice(dev)
 	d.dev = &w
