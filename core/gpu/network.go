@@ -389,35 +389,40 @@ func (g *Network) ReadLoss() (float64, error) {
 	return float64(v[0]), nil
 }
 
-// Scores returns the test-mode class scores (N, Classes) of a batch.
-func (g *Network) Scores(x []float32, batch int) (*tensor.Tensor, error) {
+// testScores uploads a batch and records the test-mode forward pass. The
+// caller reads what it needs from scores, then calls done.
+func (g *Network) testScores(x []float32, batch int) (scores *Tensor, done func(), err error) {
 	s := g.host.Spec
 	xt, err := g.d.UploadF32(x, batch, s.C, s.H, s.W)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer xt.Release()
 	scores, states, err := g.forward(xt, false, 0)
+	if err != nil {
+		xt.Release()
+		return nil, nil, err
+	}
+	return scores, func() { releaseStates(states, xt); xt.Release() }, nil
+}
+
+// Scores returns the test-mode class scores (N, Classes) of a batch.
+func (g *Network) Scores(x []float32, batch int) (*tensor.Tensor, error) {
+	scores, done, err := g.testScores(x, batch)
 	if err != nil {
 		return nil, err
 	}
-	defer releaseStates(states, xt)
+	defer done()
 	return scores.Read()
 }
 
-// Predict returns the test-mode predicted class of each image.
+// Predict returns the test-mode predicted class of each image; only the
+// predictions are read back, not the scores.
 func (g *Network) Predict(x []float32, batch int) ([]int, error) {
-	s := g.host.Spec
-	xt, err := g.d.UploadF32(x, batch, s.C, s.H, s.W)
+	scores, done, err := g.testScores(x, batch)
 	if err != nil {
 		return nil, err
 	}
-	defer xt.Release()
-	scores, states, err := g.forward(xt, false, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer releaseStates(states, xt)
+	defer done()
 	am, err := g.d.Argmax(scores)
 	if err != nil {
 		return nil, err
