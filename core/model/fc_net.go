@@ -55,8 +55,15 @@ func NewFullyConnectedNet(cfg FCConfig) (*FullyConnectedNet, error) {
 	}
 	dims := append([]int{cfg.InputDim}, cfg.HiddenDims...)
 	dims = append(dims, cfg.NumClasses)
-	if _, err := tensor.CheckShape(op, dims); err != nil {
-		return nil, tensor.Errorf(op, [][]int{cfg.HiddenDims}, "every hidden dim must be positive")
+	// Each layer is checked on its own: the product of all the widths (what
+	// tensor.CheckShape would bound) is not the size of anything.
+	for i, d := range dims {
+		if d <= 0 || d > 1<<20 {
+			return nil, tensor.Errorf(op, [][]int{cfg.HiddenDims}, "every hidden dim (and the input and class counts) must be in 1..%d; got %d at position %d", 1<<20, d, i)
+		}
+		if i > 0 && dims[i-1]*d > tensor.MaxElements {
+			return nil, tensor.Errorf(op, [][]int{cfg.HiddenDims}, "a %dx%d weight matrix is too large", dims[i-1], d)
+		}
 	}
 	if !(cfg.Dropout >= 0 && cfg.Dropout < 1) {
 		return nil, tensor.Errorf(op, nil, "dropout = %v, want a drop probability in [0, 1)", cfg.Dropout)

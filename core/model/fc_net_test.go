@@ -352,3 +352,16 @@ func TestFCNetBadInput(t *testing.T) {
 		}
 	}
 }
+
+// The notebooks' deep nets: the product of all widths is far past any tensor
+// size, but every layer is small, so the net must build.
+func TestFullyConnectedNetAcceptsDeepNotebookNets(t *testing.T) {
+	for _, hidden := range [][]int{{100, 100, 100, 100, 100}, {50, 50, 50, 50, 50, 50, 50}} {
+		if _, err := NewFullyConnectedNet(FCConfig{HiddenDims: hidden, InputDim: 192, NumClasses: 10}); err != nil {
+			t.Errorf("%v: %v", hidden, err)
+		}
+	}
+	if _, err := NewFullyConnectedNet(FCConfig{HiddenDims: []int{100, 0}, InputDim: 192, NumClasses: 10}); err == nil {
+		t.Error("a zero-width layer was accepted")
+	}
+}
