@@ -327,7 +327,7 @@ func TestBrowserKeyboardAndInAppNavigation(t *testing.T) {
 	_ = eval[bool](t, tb, "window.__sameDocument = true")
 	tb.do(t, "clicking problem 5",
 		chromedp.Click(chromedp.CSS(`ol.problems a[href="/p5"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`main[data-runtime="wasm"] [data-placeholder]`)),
+		chromedp.Poll[chromedp.Void](`location.pathname === '/p5' && document.querySelector('main[data-runtime="wasm"] h1')?.textContent.startsWith('Problem 5')`),
 	)
 	if h1 := eval[string](t, tb, "document.querySelector('h1').textContent"); !strings.HasPrefix(h1, "Problem 5") {
 		t.Errorf("after the click h1 is %q", h1)
