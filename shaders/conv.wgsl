@@ -344,9 +344,10 @@ fn conv_split_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
 // TM x TN block of C (rows, cols) = A (rows, K) B (K, cols); per K step it
 // stages an A slab (TM x TK) and a B slab (TK x TN) in workgroup memory, and
 // each invocation keeps a WM x WN tile of C in registers (see mma). The
-// blocks are 64x128, 64x64, 32x128 and 32x64 on a 16x16 workgroup with
-// TK = 16, and 32x256, 64x256 and 128x128 with TK = 8 (their B slab at
-// TK = 16 would pass WebGPU's 16 KiB of workgroup memory): core/gpu picks
+// blocks are 64x128, 64x64, 32x128 and 32x64 on a 16x16 workgroup and
+// 32x128 on a 32x8 one with TK = 16, and 32x256 (32x8), 64x256 (32x8) and
+// 128x128 (16x16) with TK = 8 (their B slab at TK = 16 would pass WebGPU's
+// 16 KiB of workgroup memory): core/gpu picks
 // the one that pads the GEMM least for its cost (32 filters fill a 32-row
 // block but half a 64-row one; the 3->32 layer's dw is 32 x 27).
 //
@@ -408,21 +409,145 @@ var<workgroup> tile_b: array<vec4<f32>, B_SIZE>; // [TK][TN / 4]
 // needs 8 per 16). On a CPU adapter those reads are gathers, far dearer
 // than the multiply-adds, so the bigger the register tile the better.
 fn mma(acc: ptr<function, array<vec4<f32>, ACC_SIZE>>, lid: vec3<u32>) {
+    // The tile lives in named variables for the K step: indexed through
+    // the array, lavapipe kept it in memory and paid a load and a store
+    // per multiply-add. Rows past WM and halves past NH are cut at compile
+    // time (the conditions are constants; the % keeps every constant
+    // index in bounds for the smaller tiles). Every block has WM <= 8 and
+    // NH <= 2 (core/gpu's convTile list).
+    var c00 = (*acc)[(0u * NH + 0u) % ACC_SIZE];
+    var c01 = (*acc)[(0u * NH + 1u) % ACC_SIZE];
+    var c10 = (*acc)[(1u * NH + 0u) % ACC_SIZE];
+    var c11 = (*acc)[(1u * NH + 1u) % ACC_SIZE];
+    var c20 = (*acc)[(2u * NH + 0u) % ACC_SIZE];
+    var c21 = (*acc)[(2u * NH + 1u) % ACC_SIZE];
+    var c30 = (*acc)[(3u * NH + 0u) % ACC_SIZE];
+    var c31 = (*acc)[(3u * NH + 1u) % ACC_SIZE];
+    var c40 = (*acc)[(4u * NH + 0u) % ACC_SIZE];
+    var c41 = (*acc)[(4u * NH + 1u) % ACC_SIZE];
+    var c50 = (*acc)[(5u * NH + 0u) % ACC_SIZE];
+    var c51 = (*acc)[(5u * NH + 1u) % ACC_SIZE];
+    var c60 = (*acc)[(6u * NH + 0u) % ACC_SIZE];
+    var c61 = (*acc)[(6u * NH + 1u) % ACC_SIZE];
+    var c70 = (*acc)[(7u * NH + 0u) % ACC_SIZE];
+    var c71 = (*acc)[(7u * NH + 1u) % ACC_SIZE];
+    let a0 = (WM * lid.y) % 4u;
+    let abase = (WM * lid.y) / 4u;
     for (var kk = 0u; kk < TK; kk++) {
-        var rb: array<vec4<f32>, NH>;
-        for (var h = 0u; h < NH; h++) {
-            rb[h] = tile_b[kk * (TN / 4u) + WX * h + lid.x];
+        let b0 = tile_b[kk * (TN / 4u) + lid.x];
+        var b1 = vec4<f32>(0.0);
+        if (NH > 1u) {
+            b1 = tile_b[kk * (TN / 4u) + WX + lid.x];
         }
-        let a0 = (WM * lid.y) % 4u;
-        for (var q = 0u; q < AV; q++) {
-            let va = tile_a[kk * A_STRIDE + (WM * lid.y) / 4u + q];
-            for (var i = 0u; i < AW; i++) {
-                let ra = va[a0 + i];
-                for (var h = 0u; h < NH; h++) {
-                    (*acc)[(q * AW + i) * NH + h] += ra * rb[h];
-                }
+        let va0 = tile_a[kk * A_STRIDE + abase];
+        var va1 = vec4<f32>(0.0);
+        if (AV > 1u) {
+            va1 = tile_a[kk * A_STRIDE + abase + 1u];
+        }
+        if (WM > 0u) {
+            let x = va0[(a0 + 0u) % 4u];
+            c00 += x * b0;
+            if (NH > 1u) {
+                c01 += x * b1;
             }
         }
+        if (WM > 1u) {
+            let x = va0[(a0 + 1u) % 4u];
+            c10 += x * b0;
+            if (NH > 1u) {
+                c11 += x * b1;
+            }
+        }
+        if (WM > 2u) {
+            let x = va0[2u];
+            c20 += x * b0;
+            if (NH > 1u) {
+                c21 += x * b1;
+            }
+        }
+        if (WM > 3u) {
+            let x = va0[3u];
+            c30 += x * b0;
+            if (NH > 1u) {
+                c31 += x * b1;
+            }
+        }
+        if (WM > 4u) {
+            let x = va1[0u];
+            c40 += x * b0;
+            if (NH > 1u) {
+                c41 += x * b1;
+            }
+        }
+        if (WM > 5u) {
+            let x = va1[1u];
+            c50 += x * b0;
+            if (NH > 1u) {
+                c51 += x * b1;
+            }
+        }
+        if (WM > 6u) {
+            let x = va1[2u];
+            c60 += x * b0;
+            if (NH > 1u) {
+                c61 += x * b1;
+            }
+        }
+        if (WM > 7u) {
+            let x = va1[3u];
+            c70 += x * b0;
+            if (NH > 1u) {
+                c71 += x * b1;
+            }
+        }
+    }
+    if (WM > 0u) {
+        (*acc)[(0u * NH + 0u) % ACC_SIZE] = c00;
+    }
+    if (WM > 0u && NH > 1u) {
+        (*acc)[(0u * NH + 1u) % ACC_SIZE] = c01;
+    }
+    if (WM > 1u) {
+        (*acc)[(1u * NH + 0u) % ACC_SIZE] = c10;
+    }
+    if (WM > 1u && NH > 1u) {
+        (*acc)[(1u * NH + 1u) % ACC_SIZE] = c11;
+    }
+    if (WM > 2u) {
+        (*acc)[(2u * NH + 0u) % ACC_SIZE] = c20;
+    }
+    if (WM > 2u && NH > 1u) {
+        (*acc)[(2u * NH + 1u) % ACC_SIZE] = c21;
+    }
+    if (WM > 3u) {
+        (*acc)[(3u * NH + 0u) % ACC_SIZE] = c30;
+    }
+    if (WM > 3u && NH > 1u) {
+        (*acc)[(3u * NH + 1u) % ACC_SIZE] = c31;
+    }
+    if (WM > 4u) {
+        (*acc)[(4u * NH + 0u) % ACC_SIZE] = c40;
+    }
+    if (WM > 4u && NH > 1u) {
+        (*acc)[(4u * NH + 1u) % ACC_SIZE] = c41;
+    }
+    if (WM > 5u) {
+        (*acc)[(5u * NH + 0u) % ACC_SIZE] = c50;
+    }
+    if (WM > 5u && NH > 1u) {
+        (*acc)[(5u * NH + 1u) % ACC_SIZE] = c51;
+    }
+    if (WM > 6u) {
+        (*acc)[(6u * NH + 0u) % ACC_SIZE] = c60;
+    }
+    if (WM > 6u && NH > 1u) {
+        (*acc)[(6u * NH + 1u) % ACC_SIZE] = c61;
+    }
+    if (WM > 7u) {
+        (*acc)[(7u * NH + 0u) % ACC_SIZE] = c70;
+    }
+    if (WM > 7u && NH > 1u) {
+        (*acc)[(7u * NH + 1u) % ACC_SIZE] = c71;
     }
 }
 
@@ -434,6 +559,35 @@ fn acc_col(j: u32, lx: u32) -> u32 {
 // tile_b[k][n] = v, in the vec4 layout.
 fn put_b(k: u32, n: u32, v: f32) {
     tile_b[k * (TN / 4u) + n / 4u][n % 4u] = v;
+}
+
+// (c, h, w) with (h, w) in (nh, nw) advanced by B_STEP in the row-major
+// order of k = (c * nh + h) * nw + w, without a division unless the step
+// wraps past a whole row (B_STEP > nw) or a whole plane: u32 division has
+// no vector instruction on CPUs, and the implicit GEMMs' B loads step k
+// this way once per loaded value. Branches, not loops, so the steps add
+// nothing to lavapipe's per-invocation loop budget.
+fn step_k(c: u32, h: u32, w: u32, nh: u32, nw: u32) -> vec3<u32> {
+    var cc = c;
+    var hh = h;
+    var ww = w + B_STEP;
+    if (ww >= nw) {
+        ww -= nw;
+        hh += 1u;
+        if (ww >= nw) {
+            hh += ww / nw;
+            ww = ww % nw;
+        }
+        if (hh >= nh) {
+            hh -= nh;
+            cc += 1u;
+            if (hh >= nh) {
+                cc += hh / nh;
+                hh = hh % nh;
+            }
+        }
+    }
+    return vec3<u32>(cc, hh, ww);
 }
 
 // Forward: per group g, rows = the group's filters (FG), cols = output
@@ -483,21 +637,26 @@ fn conv_fwd_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
             }
             tile_a[ak * A_STRIDE + am / 4u][am % 4u] = av;
         }
+        // B's k runs k0 + bk0 + B_STEP r: split it once, then step
+        // (ci, kh, kw) forward with carries (see step_k).
+        let kb = k0 + bk0;
+        var kc = udiv(kb, khw, r_khw);
+        let kr = kb - kc * khw;
+        var kh = udiv(kr, p.kw, r_kw);
+        var kw = kr - kh * p.kw;
         for (var r = 0u; r < B_LOADS; r++) {
             let bk = bk0 + B_STEP * r;
-            let k = k0 + bk;
             var bv = 0.0;
-            if (col_ok && k < kdim) {
-                let ci = udiv(k, khw, r_khw);
-                let kr = k - ci * khw;
-                let kh = udiv(kr, p.kw, r_kw);
-                let ih = ih0 + i32(kh);
-                let iw = iw0 + i32(kr - kh * p.kw);
-                if (in_range(ih, p.h) && in_range(iw, p.w)) {
-                    bv = in_a[xbase + ci * hw + u32(ih) * p.w + u32(iw)];
-                }
+            let ih = ih0 + i32(kh);
+            let iw = iw0 + i32(kw);
+            if (col_ok && k0 + bk < kdim && in_range(ih, p.h) && in_range(iw, p.w)) {
+                bv = in_a[xbase + kc * hw + u32(ih) * p.w + u32(iw)];
             }
             put_b(bk, bn, bv);
+            let st = step_k(kc, kh, kw, p.kh, p.kw);
+            kc = st.x;
+            kh = st.y;
+            kw = st.z;
         }
         workgroupBarrier();
         mma(&acc, lid);
@@ -608,22 +767,26 @@ fn conv_bwd_data_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
             }
             tile_a[ak * A_STRIDE + am / 4u][am % 4u] = av;
         }
+        // B's k runs k0 + bk0 + B_STEP r: split it once, then step
+        // (f, j, jw) forward with carries (see step_k).
+        let kb = k0 + bk0;
+        var f = udiv(kb, nkhw, r_nkhw);
+        let t = kb - f * nkhw;
+        var j = udiv(t, nkw, r_nkw);
+        var jw = t - j * nkw;
         for (var r = 0u; r < B_LOADS; r++) {
             let bk = bk0 + B_STEP * r;
-            let k = k0 + bk;
             var bv = 0.0;
-            if (col_ok && k < kdim) {
-                let f = udiv(k, nkhw, r_nkhw);
-                let t = k - f * nkhw;
-                let j = udiv(t, nkw, r_nkw);
-                let jw = t - j * nkw;
-                let oh = oh_top - i32(j);
-                let ow = ow_top - i32(jw);
-                if (kh0 + s * j < p.kh && kw0 + s * jw < p.kw && oh >= 0 && oh < i32(p.oh) && ow >= 0 && ow < i32(p.ow)) {
-                    bv = in_a[dbase + f * ohw + u32(oh) * p.ow + u32(ow)];
-                }
+            let oh = oh_top - i32(j);
+            let ow = ow_top - i32(jw);
+            if (col_ok && k0 + bk < kdim && kh0 + s * j < p.kh && kw0 + s * jw < p.kw && oh >= 0 && oh < i32(p.oh) && ow >= 0 && ow < i32(p.ow)) {
+                bv = in_a[dbase + f * ohw + u32(oh) * p.ow + u32(ow)];
             }
             put_b(bk, bn, bv);
+            let st = step_k(f, j, jw, nkhw / nkw, nkw);
+            f = st.x;
+            j = st.y;
+            jw = st.z;
         }
         workgroupBarrier();
         mma(&acc, lid);

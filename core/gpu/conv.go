@@ -31,11 +31,12 @@ const (
 	convGEMM32x256
 	convGEMM64x256
 	convGEMM128x128
+	convGEMM32x128w
 )
 
 // check refuses values that name no kernel choice.
 func (a ConvAlgo) check(op string) error {
-	if a < ConvTiled || a > convGEMM128x128 {
+	if a < ConvTiled || a > convGEMM32x128w {
 		return tensor.Errorf(op, nil, "unknown ConvAlgo %d", int(a))
 	}
 	return nil
@@ -61,6 +62,8 @@ func (a ConvAlgo) String() string {
 		return "gemm64x256"
 	case convGEMM128x128:
 		return "gemm128x128"
+	case convGEMM32x128w:
+		return "gemm32x128w"
 	}
 	return "tiled"
 }
@@ -69,7 +72,10 @@ func (a ConvAlgo) String() string {
 // its reduction step tk and workgroup width wx (of 256 invocations; each
 // keeps a rows/(256/wx) x cols/wx register tile). The blocks wider than 128
 // columns or taller than 64 rows take tk = 8, so that their workgroup
-// memory stays within WebGPU's guaranteed 16 KiB.
+// memory stays within WebGPU's guaranteed 16 KiB. 32x128w is 32x128 on a
+// 32x8 workgroup: a 4x4 register tile instead of 2x8 (fewer reads per
+// multiply-add, see cost), for GEMMs too narrow for 32x256 such as the
+// 32 x 288 weight gradient of a 32->32 3x3 layer.
 type convTile struct{ rows, cols, tk, wx int }
 
 var (
@@ -80,6 +86,7 @@ var (
 	tile32x256  = convTile{32, 256, 8, 32}
 	tile64x256  = convTile{64, 256, 8, 32}
 	tile128x128 = convTile{128, 128, 8, 16}
+	tile32x128w = convTile{32, 128, 16, 32}
 )
 
 // tileFor picks the block for a rows x cols GEMM with the least estimated
@@ -87,8 +94,8 @@ var (
 // block but half a 64-row one), each weighted by the workgroup-memory
 // reads that feed it, (ceil(WM/4) + WN/4) / (WM*WN) for a WM x WN register
 // tile (see mma in the shader; 8x8 in 64x256 and 128x128: 0.0625, 4x8 in
-// 64x128 and 32x256: 0.094, 4x4 in 64x64: 0.125, 2x8 in 32x128: 0.19,
-// 2x4 in 32x64: 0.25).
+// 64x128 and 32x256: 0.094, 4x4 in 64x64 and 32x128w: 0.125, 2x8 in
+// 32x128: 0.19, 2x4 in 32x64: 0.25).
 func (a ConvAlgo) tileFor(rows, cols int) convTile {
 	switch a {
 	case convGEMM64x64:
@@ -105,9 +112,14 @@ func (a ConvAlgo) tileFor(rows, cols int) convTile {
 		return tile64x256
 	case convGEMM128x128:
 		return tile128x128
+	case convGEMM32x128w:
+		return tile32x128w
 	}
+	// Not 64x256: on lavapipe it was no faster than 64x128 for 64-row
+	// GEMMs and slower for 32-row ones (BenchmarkConvPass); it stays as
+	// an option for GPUs to benchmark.
 	best := tile64x64
-	for _, t := range []convTile{tile64x128, tile32x128, tile32x64, tile32x256, tile64x256, tile128x128} {
+	for _, t := range []convTile{tile64x128, tile32x128, tile32x64, tile32x256, tile128x128, tile32x128w} {
 		if t.cost(rows, cols) < best.cost(rows, cols) {
 			best = t
 		}
@@ -134,7 +146,7 @@ func (a ConvAlgo) useGEMM(g convGeom, rows, cols int) bool {
 	switch a {
 	case ConvNaive, convDirect:
 		return false
-	case convGEMM64x64, convGEMM32x128, convGEMM32x64, convGEMM64x128, convGEMM32x256, convGEMM64x256, convGEMM128x128:
+	case convGEMM64x64, convGEMM32x128, convGEMM32x64, convGEMM64x128, convGEMM32x256, convGEMM64x256, convGEMM128x128, convGEMM32x128w:
 		return true
 	}
 	return g.cg > 1 && float64(rows*cols) >= convMinGEMMFill*float64(a.tileFor(rows, cols).padded(rows, cols))

@@ -63,7 +63,7 @@ var convCases = []convCase{
 	{2, 7, 13, 13, 3, 3, 3, 2, 0, 1, true},
 }
 
-var convAlgos = []ConvAlgo{ConvNaive, ConvTiled, convDirect, convGEMM64x64, convGEMM32x128, convGEMM32x64, convGEMM64x128, convGEMM32x256, convGEMM64x256, convGEMM128x128}
+var convAlgos = []ConvAlgo{ConvNaive, ConvTiled, convDirect, convGEMM64x64, convGEMM32x128, convGEMM32x64, convGEMM64x128, convGEMM32x256, convGEMM64x256, convGEMM128x128, convGEMM32x128w}
 
 // convData is one case's inputs, drawn as exact f32 values so that the
 // float64 reference sees exactly what the GPU sees.
