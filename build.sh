@@ -127,10 +127,14 @@ cmd_test() {
 	# layer: vkResetCommandPool/vkDestroyBuffer on objects in use, then a
 	# crash or stale results). Packages running side by side on a 2-core
 	# machine are exactly that load.
-	log "go test -p 1 ./..."
+	# -count=1: never reuse cached results. The browser tests read a site
+	# built outside the test (GRADLAB_SITE) and core/gpu/browsertest builds
+	# the GPU suite itself with `go test -c`; Go's cache sees neither, so a
+	# cached "ok" could stand for code that has changed since.
+	log "go test -p 1 -count=1 ./..."
 	local out
 	out=$(mktemp)
-	go test -p 1 ./... 2>&1 | tee "$out" || { gotest=FAILED; status=1; }
+	go test -p 1 -count=1 ./... 2>&1 | tee "$out" || { gotest=FAILED; status=1; }
 
 	log "summary"
 	echo "go vet:        $vet"
