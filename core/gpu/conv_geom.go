@@ -22,49 +22,19 @@ type convGeom struct {
 // padded input is an error). shapes are the caller's operand shapes, for
 // the error message.
 func convGeomOf(op string, xs, ws []int, p nn.ConvParam, shapes [][]int) (convGeom, error) {
-	var g convGeom
-	if len(xs) != 4 {
-		return g, tensor.Errorf(op, shapes, "x must be 4-d (N, C, H, W), got %d-d", len(xs))
+	s, err := nn.CheckConvShapes(op, xs, ws, p, shapes)
+	if err != nil {
+		return convGeom{}, err
 	}
-	if len(ws) != 4 {
-		return g, tensor.Errorf(op, shapes, "w must be 4-d (F, C/groups, KH, KW), got %d-d", len(ws))
-	}
-	for _, s := range [][]int{xs, ws} {
-		if _, err := tensor.CheckShape(op, s); err != nil {
-			return g, err
-		}
-	}
-	g.n, g.c, g.h, g.w = xs[0], xs[1], xs[2], xs[3]
-	g.f, g.kh, g.kw = ws[0], ws[2], ws[3]
-	g.stride, g.pad, g.g = p.Stride, p.Pad, p.Groups
-	if g.g == 0 {
-		g.g = 1
-	}
-	switch {
-	case p.Stride < 1:
-		return g, tensor.Errorf(op, shapes, "stride must be >= 1, got %d", p.Stride)
-	case p.Pad < 0:
-		return g, tensor.Errorf(op, shapes, "pad must be >= 0, got %d", p.Pad)
-	case g.g < 0:
-		return g, tensor.Errorf(op, shapes, "groups must be >= 0, got %d", p.Groups)
-	case g.c%g.g != 0 || g.f%g.g != 0:
-		return g, tensor.Errorf(op, shapes, "groups %d must divide both the %d input channels and the %d filters", g.g, g.c, g.f)
-	}
-	g.cg, g.fg = g.c/g.g, g.f/g.g
-	if ws[1] != g.cg {
-		return g, tensor.Errorf(op, shapes, "w has %d channels per filter, want C/groups = %d/%d = %d", ws[1], g.c, g.g, g.cg)
-	}
-	if g.h+2*g.pad < g.kh || g.w+2*g.pad < g.kw {
-		return g, tensor.Errorf(op, shapes, "kernel %dx%d is bigger than the padded input %dx%d (pad %d)", g.kh, g.kw, g.h+2*g.pad, g.w+2*g.pad, g.pad)
-	}
-	g.oh = 1 + (g.h+2*g.pad-g.kh)/g.stride
-	g.ow = 1 + (g.w+2*g.pad-g.kw)/g.stride
-	if _, err := tensor.CheckShape(op, g.outShape()); err != nil {
-		return g, err
-	}
-	g.xShape = append([]int(nil), xs...)
-	g.wShape = append([]int(nil), ws...)
-	return g, nil
+	return convGeom{
+		n: s.N, c: s.C, h: s.H, w: s.W,
+		f: s.F, kh: s.HH, kw: s.WW,
+		stride: s.Stride, pad: s.Pad,
+		g: s.G, cg: s.Cg, fg: s.Fg,
+		oh: s.Hout, ow: s.Wout,
+		xShape: append([]int(nil), xs...),
+		wShape: append([]int(nil), ws...),
+	}, nil
 }
 
 func (g convGeom) outShape() []int { return []int{g.n, g.f, g.oh, g.ow} }

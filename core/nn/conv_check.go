@@ -2,15 +2,72 @@ package nn
 
 import "gradlab/core/tensor"
 
-// convGeom is every size a convolution needs, worked out once by checkConv so
-// the naive and fast paths (and their backward passes) agree on them.
-type convGeom struct {
+// ConvShape is every size a convolution needs, worked out once by
+// CheckConvShapes so the naive and fast paths, their backward passes and the
+// GPU kernels all agree on them.
+type ConvShape struct {
 	N, C, H, W  int // input
 	F, HH, WW   int // filters
 	Stride, Pad int
 	G, Cg, Fg   int // groups, input and output channels per group
 	Hout, Wout  int
-	hasBias     bool
+}
+
+// convGeom is a checked convolution: its shape and whether it has a bias.
+type convGeom struct {
+	ConvShape
+	hasBias bool
+}
+
+// CheckConvShapes checks the shapes of x (N, C, H, W) and w (F, C/groups,
+// HH, WW) against p and works out the output size: Groups 0 means 1, groups
+// must divide C and F, the output is floored (ConvOutSize) and a kernel that
+// does not fit the padded input is an error. op names the caller and shapes
+// are its operands' shapes, for the message. The GPU convolution uses the
+// same rules through this function.
+func CheckConvShapes(op string, xs, ws []int, p ConvParam, shapes [][]int) (ConvShape, error) {
+	var g ConvShape
+	if len(xs) != 4 {
+		return g, tensor.Errorf(op, shapes, "x must be 4-d (N, C, H, W), got %d-d", len(xs))
+	}
+	if len(ws) != 4 {
+		return g, tensor.Errorf(op, shapes, "w must be 4-d (F, C/groups, HH, WW), got %d-d", len(ws))
+	}
+	for _, s := range [][]int{xs, ws} {
+		if _, err := tensor.CheckShape(op, s); err != nil {
+			return g, err
+		}
+	}
+	g.N, g.C, g.H, g.W = xs[0], xs[1], xs[2], xs[3]
+	g.F, g.HH, g.WW = ws[0], ws[2], ws[3]
+	g.Stride, g.Pad = p.Stride, p.Pad
+	g.G = p.Groups
+	if g.G == 0 {
+		g.G = 1
+	}
+	switch {
+	case p.Stride < 1:
+		return g, tensor.Errorf(op, shapes, "stride must be >= 1, got %d", p.Stride)
+	case p.Pad < 0:
+		return g, tensor.Errorf(op, shapes, "pad must be >= 0, got %d", p.Pad)
+	case g.G < 0:
+		return g, tensor.Errorf(op, shapes, "groups must be >= 0, got %d", p.Groups)
+	case g.C%g.G != 0 || g.F%g.G != 0:
+		return g, tensor.Errorf(op, shapes, "groups %d must divide both the %d input channels and the %d filters", g.G, g.C, g.F)
+	}
+	g.Cg, g.Fg = g.C/g.G, g.F/g.G
+	if ws[1] != g.Cg {
+		return g, tensor.Errorf(op, shapes, "w has %d channels per filter, want C/groups = %d/%d = %d", ws[1], g.C, g.G, g.Cg)
+	}
+	if g.H+2*g.Pad < g.HH || g.W+2*g.Pad < g.WW {
+		return g, tensor.Errorf(op, shapes, "kernel %dx%d is bigger than the padded input %dx%d (pad %d)", g.HH, g.WW, g.H+2*g.Pad, g.W+2*g.Pad, g.Pad)
+	}
+	g.Hout = 1 + (g.H+2*g.Pad-g.HH)/g.Stride
+	g.Wout = 1 + (g.W+2*g.Pad-g.WW)/g.Stride
+	if _, err := tensor.CheckShape(op, []int{g.N, g.F, g.Hout, g.Wout}); err != nil {
+		return g, err
+	}
+	return g, nil
 }
 
 // ConvOutSize is the output length of a convolution along one axis:
@@ -43,49 +100,15 @@ func checkConv(op string, x, w, b *tensor.Tensor, p ConvParam) (convGeom, error)
 	if b != nil {
 		shapes = append(shapes, b.Shape)
 	}
-	if len(x.Shape) != 4 {
-		return g, tensor.Errorf(op, shapes, "x must be 4-d (N, C, H, W)")
+	shape, err := CheckConvShapes(op, x.Shape, w.Shape, p, shapes)
+	if err != nil {
+		return g, err
 	}
-	if len(w.Shape) != 4 {
-		return g, tensor.Errorf(op, shapes, "w must be 4-d (F, C/groups, HH, WW)")
-	}
+	g.ConvShape = shape
 	for _, t := range []*tensor.Tensor{x, w} {
-		n, err := tensor.CheckShape(op, t.Shape)
-		if err != nil {
-			return g, err
-		}
-		if n != len(t.Data) {
+		if n := shapeLen(t.Shape); n != len(t.Data) {
 			return g, tensor.Errorf(op, shapes, "a tensor of shape %s holds %d values", tensor.ShapeString(t.Shape), len(t.Data))
 		}
-	}
-	g.N, g.C, g.H, g.W = x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
-	g.F, g.HH, g.WW = w.Shape[0], w.Shape[2], w.Shape[3]
-	g.Stride, g.Pad = p.Stride, p.Pad
-	g.G = p.Groups
-	if g.G == 0 {
-		g.G = 1
-	}
-	switch {
-	case p.Stride < 1:
-		return g, tensor.Errorf(op, shapes, "stride must be >= 1, got %d", p.Stride)
-	case p.Pad < 0:
-		return g, tensor.Errorf(op, shapes, "pad must be >= 0, got %d", p.Pad)
-	case g.G < 0:
-		return g, tensor.Errorf(op, shapes, "groups must be >= 0, got %d", p.Groups)
-	case g.C%g.G != 0 || g.F%g.G != 0:
-		return g, tensor.Errorf(op, shapes, "groups %d must divide both the %d input channels and the %d filters", g.G, g.C, g.F)
-	}
-	g.Cg, g.Fg = g.C/g.G, g.F/g.G
-	if w.Shape[1] != g.Cg {
-		return g, tensor.Errorf(op, shapes, "w has %d channels per filter, want C/groups = %d/%d = %d", w.Shape[1], g.C, g.G, g.Cg)
-	}
-	if g.H+2*g.Pad < g.HH || g.W+2*g.Pad < g.WW {
-		return g, tensor.Errorf(op, shapes, "kernel %dx%d is bigger than the padded input %dx%d (pad %d)", g.HH, g.WW, g.H+2*g.Pad, g.W+2*g.Pad, g.Pad)
-	}
-	g.Hout = 1 + (g.H+2*g.Pad-g.HH)/g.Stride
-	g.Wout = 1 + (g.W+2*g.Pad-g.WW)/g.Stride
-	if _, err := tensor.CheckShape(op, []int{g.N, g.F, g.Hout, g.Wout}); err != nil {
-		return g, err
 	}
 	if b != nil {
 		if len(b.Shape) != 1 || b.Shape[0] != g.F || len(b.Data) != g.F {
@@ -159,4 +182,12 @@ func allFinite(d []float64) bool {
 		s0 += d[i] * 0
 	}
 	return s0+s1+s2+s3 == 0
+}
+
+func shapeLen(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
 }
