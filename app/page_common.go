@@ -47,12 +47,6 @@ func errorBox(id string, err error) goapp.UI {
 	return goapp.P().ID(id).Class("error").Role("alert").Text(err.Error())
 }
 
-// notBuilt marks a part of a page whose computation comes from work that is
-// not done yet, so nobody mistakes an empty section for a result.
-func notBuilt(id, text string) goapp.UI {
-	return goapp.P().ID(id).Class("notice").DataSet("placeholder", "true").Text(text)
-}
-
 // formula is one displayed equation written directly (not from core).
 func formula(latex string) goapp.UI { return MathUI(latex) }
 
