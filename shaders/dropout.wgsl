@@ -6,7 +6,10 @@
 // index n*C + c). The draw for mask index m is word m of stream
 // (seed, step, layer); the unit is kept iff word >= threshold, where the
 // threshold is rng.KeepThreshold(p), computed once on the CPU.
-// Bindings: 0 params, 1 x or dout, 2 mask (backward input), 3 out, 4 mask out.
+// Bindings: 0 params, 1 x or dout, 2 the step (forward), 3 out, 4 mask out
+// (forward), 5 mask (backward). The step changes every training step, so it
+// comes in a small storage buffer written per call: in the uniform block it
+// would make a new cached uniform buffer every step.
 
 const WG: u32 = 256u;
 
@@ -16,16 +19,16 @@ struct Params {
     threshold: u32,
     seed_lo: u32,
     seed_hi: u32,
-    step: u32,
     stream: u32,    // the layer id
     scale: f32,     // 1 / (1 - p), rounded to f32 on the CPU
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> mask_in: array<f32>;
+@group(0) @binding(2) var<storage, read> step: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read_write> mask_out: array<f32>;
+@group(0) @binding(5) var<storage, read> mask_in: array<f32>;
 
 // 32x32 -> 64-bit product from 16-bit halves (WGSL has no u64); identical to
 // rng.MulHiLo. Returns (hi, lo).
@@ -60,7 +63,7 @@ fn philox4x32_10(ctr: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
 
 // rng.Uint32(seed, step, stream, index).
 fn random_word(index: u32) -> u32 {
-    let w = philox4x32_10(vec4<u32>(index >> 2u, p.step, p.stream, 0u), vec2<u32>(p.seed_lo, p.seed_hi));
+    let w = philox4x32_10(vec4<u32>(index >> 2u, step[0], p.stream, 0u), vec2<u32>(p.seed_lo, p.seed_hi));
     return w[index & 3u];
 }
 

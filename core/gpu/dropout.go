@@ -1,13 +1,15 @@
 package gpu
 
 import (
+	"encoding/binary"
+
 	"gradlab/core/rng"
 	"gradlab/core/tensor"
 )
 
 var (
-	kDropoutForward  = Kernel{Shader: "dropout", Entry: "dropout_forward", Bindings: []Access{Uniform, Read, Unused, ReadWrite, ReadWrite}}
-	kDropoutBackward = Kernel{Shader: "dropout", Entry: "dropout_backward", Bindings: []Access{Uniform, Read, Read, ReadWrite}}
+	kDropoutForward  = Kernel{Shader: "dropout", Entry: "dropout_forward", Bindings: []Access{Uniform, Read, Read, ReadWrite, ReadWrite}}
+	kDropoutBackward = Kernel{Shader: "dropout", Entry: "dropout_backward", Bindings: []Access{Uniform, Read, Unused, ReadWrite, Unused, Read}}
 )
 
 // Dropout is inverted dropout at train time: each unit is dropped with
@@ -53,8 +55,22 @@ func (d *Device) dropout(op string, x *Tensor, group int, maskShape []int, p flo
 		d.release(out.buf, out.cap, storageUsage)
 		return nil, nil, err
 	}
-	prm := params{}.u32(uint32(x.n), uint32(group), rng.KeepThreshold(p), uint32(seed), uint32(seed>>32), step, layer).f32(float32(1 / (1 - p)))
-	if err := d.elementwise(op, kDropoutForward, x.n, prm, x, out, mask); err != nil {
+	// The step travels in a pooled buffer of its own, released at once as
+	// recordUpdate does with its hyper-parameters: the uniform block below
+	// is the same every step, so it stays one cached buffer per layer.
+	stepBuf, err := d.newTensor(op, []int{1})
+	if err != nil {
+		d.release(out.buf, out.cap, storageUsage)
+		d.release(mask.buf, mask.cap, storageUsage)
+		return nil, nil, err
+	}
+	defer d.release(stepBuf.buf, stepBuf.cap, storageUsage)
+	prm := params{}.u32(uint32(x.n), uint32(group), rng.KeepThreshold(p), uint32(seed), uint32(seed>>32), layer).f32(float32(1 / (1 - p)))
+	err = d.writeBuffer(stepBuf.buf, binary.LittleEndian.AppendUint32(nil, step))
+	if err == nil {
+		err = d.elementwise(op, kDropoutForward, x.n, prm, x, stepBuf, out, mask)
+	}
+	if err != nil {
 		d.release(out.buf, out.cap, storageUsage)
 		d.release(mask.buf, mask.cap, storageUsage)
 		return nil, nil, err
@@ -99,8 +115,9 @@ func (d *Device) dropoutBackward(op string, dout, mask *Tensor, group int) (*Ten
 	}
 	// Same Params struct as the forward pass: the uniform binding must cover
 	// all of it even though backward reads only n and group.
-	prm := params{}.u32(uint32(dout.n), uint32(group), 0, 0, 0, 0, 0).f32(0)
-	if err := d.elementwise(op, kDropoutBackward, dout.n, prm, dout, mask, dx); err != nil {
+	prm := params{}.u32(uint32(dout.n), uint32(group), 0, 0, 0, 0).f32(0)
+	// Buffers in binding order: dout (1), dx (3), mask (5).
+	if err := d.elementwise(op, kDropoutBackward, dout.n, prm, dout, dx, mask); err != nil {
 		d.release(dx.buf, dx.cap, storageUsage)
 		return nil, err
 	}

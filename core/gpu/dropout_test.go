@@ -126,6 +126,49 @@ func TestDropoutMaskDependsOnSeedStepLayer(t *testing.T) {
 	}
 }
 
+// A training step passes a new step number every call. Many calls recorded
+// before one read-back must each keep their own step (each has its own
+// pooled step buffer), and the uniform cache must not grow with the step:
+// its block holds only what is fixed per layer.
+func TestDropoutStepsInOneRecordingAndNoUniformGrowth(t *testing.T) {
+	d := device(t)
+	const n, p, seed, layer = 777, 0.4, 11, 3
+	x := upload(t, d, make([]float32, n), n)
+	defer x.Release()
+	run := func(from uint32) {
+		var masks []*Tensor
+		for s := from; s < from+12; s++ {
+			out, mask, err := d.Dropout(x, p, seed, s, layer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out.Release()
+			masks = append(masks, mask)
+		}
+		th := rng.KeepThreshold(p)
+		for i, m := range masks {
+			got := read(t, m)
+			m.Release()
+			for j, v := range got {
+				if want := rng.Keep(seed, from+uint32(i), layer, uint32(j), th); (v != 0) != want {
+					t.Fatalf("step %d, unit %d: mask %v, rng keeps %v", from+uint32(i), j, v, want)
+				}
+			}
+		}
+	}
+	run(0)
+	d.mu.Lock()
+	before := len(d.uniforms.bufs)
+	d.mu.Unlock()
+	run(1000)
+	d.mu.Lock()
+	after := len(d.uniforms.bufs)
+	d.mu.Unlock()
+	if after != before {
+		t.Fatalf("uniform cache grew from %d to %d entries over 12 new steps", before, after)
+	}
+}
+
 // Spatial dropout: one draw per (n, c) at index n*C + c, shared by H x W.
 func TestSpatialDropoutMatchesRngExactly(t *testing.T) {
 	d := device(t)
