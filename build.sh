@@ -156,6 +156,10 @@ cmd_bench() {
 
 	log "app budgets: first interactive page in headless Chromium, app.wasm size"
 	need_pkgs chromium
+	# The site with its dataset packs: the in-browser training benchmark
+	# below trains on Fashion-MNIST from it.
+	build_site build/site
+	export GRADLAB_SITE=$ROOT/build/site
 	go test ./wasm -run '^$' -bench FirstInteractive -benchtime 3x | grep -E '^(Benchmark|ok)'
 
 	log "GPU engine on the adapter found (JSON lines in bench/out/gradlab.jsonl)"
@@ -175,6 +179,11 @@ cmd_bench() {
 		else
 			echo "TF.js peer failed to run; see shared/bench/tfjs/README.md"
 		fi
+		# The same pair in headless Chromium (its WebGPU adapter is
+		# SwiftShader): gradlab's /train page against TF.js's bundles from
+		# the npm install above, same model, data and batch.
+		log "in the browser: reference CNN on Fashion-MNIST, gradlab's /train page vs TF.js webgpu (a few minutes)"
+		go test ./wasm -run '^$' -bench BrowserTrain -benchtime 1x | grep -E '^(Benchmark|ok|FAIL|---)|train_bench_test' || true
 	else
 		echo "(TF.js peer skipped: needs ../shared/bench/tfjs and npm)"
 	fi

@@ -33,15 +33,21 @@ const trainTimeout = 4 * time.Minute
 // serveTrain serves the test site, answering /train with the home page's
 // HTML when the site has no pre-rendered train.html: go-app's wasm side
 // routes by the URL, so it renders the training page either way.
-func serveTrain(t *testing.T) string {
+func serveTrain(t testing.TB) string {
 	t.Helper()
-	dir := testSite(t)
+	srv := httptest.NewServer(trainHandler(t, testSite(t)))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func trainHandler(t testing.TB, dir string) http.Handler {
+	t.Helper()
 	h, err := NewFileServer(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, statErr := os.Stat(filepath.Join(dir, strings.TrimPrefix(app.TrainPath, "/")+".html"))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if statErr != nil && r.URL.Path == app.TrainPath {
 			r2 := r.Clone(r.Context())
 			r2.URL.Path = "/"
@@ -49,14 +55,12 @@ func serveTrain(t *testing.T) string {
 			return
 		}
 		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	})
 }
 
 // setInput types v into a field (input event) or picks it in a select
 // (change event), the way the page's handlers listen.
-func setInput(t *testing.T, tb *tab, id, v string) {
+func setInput(t testing.TB, tb *tab, id, v string) {
 	t.Helper()
 	js := fmt.Sprintf(`(() => {
 		const e = document.getElementById(%q);
