@@ -4,7 +4,6 @@ package main
 
 import (
 	"cmp"
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -129,13 +128,11 @@ func gradlabBrowserTrain(b *testing.B, root string, c browserRun) browserResult 
 			if (ls.length) window.__marks.push([ls[ls.length - 1][0], ls[ls.length - 1][1], performance.now()]);
 		}).observe(document.body, {subtree: true, attributes: true, attributeFilter: ['data-losses']});
 		return true; })()`)
-	ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Minute)
-	defer cancel()
 	want := c.Warmup + c.Steps
-	err := chromedp.Do(ctx,
-		chromedp.Click(chromedp.ID("train-start")),
-		chromedp.Poll[chromedp.Void](fmt.Sprintf(`window.__marks.some(m => m[0] >= %d) || ['done', 'error'].includes(document.getElementById('train-page').dataset.phase)`, want),
-			chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(15*time.Minute)))
+	tb.do(b, "starting", chromedp.Click(chromedp.ID("train-start")))
+	err := waitWithProgress(b, tb, "gradlab",
+		fmt.Sprintf(`window.__marks.some(m => m[0] >= %d) || ['done', 'error'].includes(document.getElementById('train-page').dataset.phase)`, want),
+		fmt.Sprintf(`'step ' + (window.__marks.length ? window.__marks[window.__marks.length - 1][0] : 0) + ' of %d'`, want))
 	if err != nil {
 		b.Fatalf("gradlab training: %v (status %q)", err, eval[string](b, tb, `document.getElementById('train-status')?.textContent ?? ''`))
 	}
@@ -179,9 +176,9 @@ func tfjsBrowserTrain(b *testing.B, root string, c browserRun) browserResult {
 		"lr": {strconv.FormatFloat(c.LR, 'g', -1, 64)}, "seed": {"1"},
 	}
 	tb.do(b, "loading the TF.js page", chromedp.Navigate(root+"/bench/tfjs_train.html?"+q.Encode()))
-	ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Minute)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`window.__result !== undefined`, chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(15*time.Minute))); err != nil {
+	err := waitWithProgress(b, tb, "TF.js", `window.__result !== undefined`,
+		`(document.getElementById('log')?.textContent ?? '').trim().split('\n').pop()`)
+	if err != nil {
 		b.Fatalf("TF.js training: %v (log %q)", err, eval[string](b, tb, `document.getElementById('log')?.textContent ?? ''`))
 	}
 	var res struct {
@@ -203,6 +200,28 @@ func tfjsBrowserTrain(b *testing.B, root string, c browserRun) browserResult {
 	r := browserResult{ImgPerS: res.ImgPerS, MsPerStep: res.MsPerStep, First: res.Losses[0], Last: res.Losses[len(res.Losses)-1]}
 	checkFinite(b, "TF.js", r)
 	return r
+}
+
+// waitWithProgress waits up to 15 minutes for done (a JS condition), printing
+// what status (a JS string) says whenever it changes: a benchmark's log
+// lines only appear at its end, and these runs take minutes.
+func waitWithProgress(b *testing.B, tb *tab, who, done, status string) error {
+	b.Helper()
+	deadline := time.Now().Add(15 * time.Minute)
+	last := ""
+	for {
+		if eval[bool](b, tb, done) {
+			return nil
+		}
+		if now := eval[string](b, tb, status); now != last {
+			last = now
+			fmt.Fprintf(os.Stderr, "  %s: %s\n", who, now)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not done after 15 minutes")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 func checkFinite(b *testing.B, who string, r browserResult) {
