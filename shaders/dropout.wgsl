@@ -61,9 +61,10 @@ fn philox4x32_10(ctr: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
     return c;
 }
 
-// rng.Uint32(seed, step, stream, index).
-fn random_word(index: u32) -> u32 {
-    let w = philox4x32_10(vec4<u32>(index >> 2u, step[0], p.stream, 0u), vec2<u32>(p.seed_lo, p.seed_hi));
+// rng.Uint32(seed, step, stream, index). It reads no binding, so
+// core/exercise can lift the helpers above into its dropout exercise.
+fn philox_word(seed: vec2<u32>, step: u32, stream: u32, index: u32) -> u32 {
+    let w = philox4x32_10(vec4<u32>(index >> 2u, step, stream, 0u), seed);
     return w[index & 3u];
 }
 
@@ -74,7 +75,7 @@ fn dropout_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
         return;
     }
     let m = i / p.group;
-    let keep = random_word(m) >= p.threshold;
+    let keep = philox_word(vec2<u32>(p.seed_lo, p.seed_hi), step[0], p.stream, m) >= p.threshold;
     let s = select(0.0, p.scale, keep);
     out[i] = x[i] * s;
     // Spatial dropout: the first element of each channel writes its entry.

@@ -91,8 +91,10 @@ func must2[A, B any](a A, b B, err error) (A, B) {
 }
 
 // philoxHelpers is the Philox4x32-10 generator of shaders/dropout.wgsl
-// (mul_hi_lo, philox4x32_10, random_word), cut from that file so the
-// exercise draws exactly the stream gradlab's own kernel and core/rng draw.
+// (mul_hi_lo, philox4x32_10, philox_word), cut from that file so the
+// exercise draws exactly the stream gradlab's own kernel and core/rng draw,
+// and random_word over the exercise's own Params (gradlab's kernel takes
+// the step from a buffer of its own; the exercise keeps it in p).
 // If that file changes shape, philoxErr says so (a test checks it) rather
 // than a panic taking the whole app down at start-up.
 var philoxHelpers, philoxErr = func() (string, error) {
@@ -105,7 +107,13 @@ var philoxHelpers, philoxErr = func() (string, error) {
 	if start < 0 || end < start {
 		return "", errors.New("exercise: shaders/dropout.wgsl no longer has the Philox helpers before its first @compute")
 	}
-	return "// Philox4x32-10, as in gradlab's shaders/dropout.wgsl and core/rng.\n" + strings.TrimSpace(src[start:end]) + "\n", nil
+	return "// Philox4x32-10, as in gradlab's shaders/dropout.wgsl and core/rng.\n" + strings.TrimSpace(src[start:end]) + `
+
+// Word index of the stream (p.seed, p.step, p.stream).
+fn random_word(index: u32) -> u32 {
+    return philox_word(vec2<u32>(p.seed_lo, p.seed_hi), p.step, p.stream, index);
+}
+`, nil
 }()
 
 type dropoutAux struct {
