@@ -183,7 +183,8 @@ cmd_bench() {
 		# SwiftShader): gradlab's /train page against TF.js's bundles from
 		# the npm install above, same model, data and batch.
 		log "in the browser: reference CNN on Fashion-MNIST, gradlab's /train page vs TF.js webgpu (a few minutes)"
-		go test ./wasm -run '^$' -bench BrowserTrain -benchtime 1x | grep -E '^(Benchmark|ok|FAIL|---)|train_bench_test' || true
+		go test ./wasm -run '^$' -bench BrowserTrain -benchtime 1x |
+			grep --line-buffered -E '^(Benchmark|ok|FAIL|---)|train_bench_test|^  (gradlab|TF\.js): ' || true
 	else
 		echo "(TF.js peer skipped: needs ../shared/bench/tfjs and npm)"
 	fi
