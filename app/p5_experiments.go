@@ -74,7 +74,7 @@ type progressFn func(frac float64)
 // trainFC trains one fully-connected net and returns its curves. part and
 // parts place this run inside the whole experiment for progress.
 func trainFC(ctx context.Context, d model.Data, name string, fc model.FCConfig, sc model.SolverConfig, part, parts int, progress progressFn) (History, error) {
-	net, err := newExpNet(fc)
+	net, err := model.NewFullyConnectedNet(fc)
 	if err != nil {
 		return History{}, err
 	}

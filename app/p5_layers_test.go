@@ -2,16 +2,12 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"reflect"
 	"strings"
 	"testing"
 
-	"gradlab/core/gradcheck"
-	"gradlab/core/model"
 	"gradlab/core/nn"
-	"gradlab/core/tensor"
 )
 
 func TestP5PageRendersEveryPart(t *testing.T) {
@@ -95,72 +91,6 @@ func TestP5BNSpeedMeasures(t *testing.T) {
 	// Both backward passes compute the same dx.
 	if !(s.MaxDiff < 1e-9) {
 		t.Errorf("graph and closed-form dx differ by %g", s.MaxDiff)
-	}
-}
-
-// The experiments' net is checked against centred differences like any
-// layer: with batchnorm and with dropout (mask fixed by the step).
-func TestP5ExpNetGradients(t *testing.T) {
-	for _, cfg := range []model.FCConfig{
-		{HiddenDims: []int{6, 5}, InputDim: 7, NumClasses: 4, Normalization: "batchnorm", WeightScale: 0.5, Seed: 1},
-		{HiddenDims: []int{6, 5}, InputDim: 7, NumClasses: 4, Dropout: 0.3, WeightScale: 0.5, Seed: 2},
-	} {
-		net, err := newExpNet(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		net.SetStep(3)
-		// Biases start at 0: a sample whose previous layer is all zeros
-		// would sit exactly on ReLU's kink, where centred differences
-		// return half the slope. Random biases move it off.
-		for i := 1; i <= 3; i++ {
-			b := net.Params()[fmt.Sprint("b", i)]
-			r, _ := randn(uint64(20+i), 0.5, 0, b.Shape...)
-			copy(b.Data, r.Data)
-		}
-		x, _ := randn(9, 1, 0, 5, 7)
-		y := []int{0, 1, 2, 3, 1}
-		_, grads, err := net.Loss(x, y)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(grads) != len(net.Params()) {
-			t.Fatalf("%d gradients for %d params", len(grads), len(net.Params()))
-		}
-		for name, p := range net.Params() {
-			num, err := gradcheck.Numerical(func() (float64, error) { l, _, err := net.Loss(x, y); return l, err }, p, 1e-6)
-			if err != nil {
-				t.Fatal(err)
-			}
-			e, err := gradcheck.RelError(grads[name], num)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if e > 1e-5 {
-				t.Errorf("%+v: %s rel error %g", cfg, name, e)
-			}
-		}
-	}
-}
-
-func TestP5ExpNetBadInput(t *testing.T) {
-	for _, cfg := range []model.FCConfig{
-		{HiddenDims: []int{3, 0}, InputDim: 4, NumClasses: 2},
-		{HiddenDims: []int{3}, InputDim: 0, NumClasses: 2},
-		{HiddenDims: []int{3}, InputDim: 4, NumClasses: 2, Dropout: 1},
-		{HiddenDims: []int{3}, InputDim: 4, NumClasses: 2, WeightScale: math.NaN()},
-	} {
-		if _, err := newExpNet(cfg); err == nil || !strings.Contains(err.Error(), "app.newExpNet") {
-			t.Errorf("%+v: error %v, want one naming app.newExpNet", cfg, err)
-		}
-	}
-	net, err := newExpNet(model.FCConfig{HiddenDims: []int{3}, InputDim: 4, NumClasses: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := tensor.MustNew(2, 5)
-	if _, _, err := net.Loss(x, []int{0, 1}); err == nil {
-		t.Error("a batch of the wrong width trained")
 	}
 }
 
