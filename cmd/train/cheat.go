@@ -8,7 +8,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"gradlab/core/data"
 	"gradlab/core/net"
 	"gradlab/core/train"
 )
@@ -24,11 +23,6 @@ func runCheat(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	trainSet, testSet, err := loadData(o)
 	if err != nil {
 		return err
-	}
-	if o.subset > 0 && o.subset < trainSet.N {
-		if trainSet, err = trainSet.Subset(trainSet.Name, data.Permutation(trainSet.N, o.seed)[:o.subset]); err != nil {
-			return err
-		}
 	}
 	base := *o
 	base.dropout = 0

@@ -34,11 +34,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if o.subset > 0 && o.subset < trainSet.N {
-		if trainSet, err = trainSet.Subset(trainSet.Name, data.Permutation(trainSet.N, o.seed)[:o.subset]); err != nil {
-			return err
-		}
-	}
 	nVal := min(o.val, trainSet.N/5)
 	trainSet, valSet, err := trainSet.Split(max(nVal, 1), o.seed)
 	if err != nil {
@@ -102,6 +97,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return runErr
 }
 
+// loadData loads the chosen dataset and, with -subset, keeps that many
+// training images (a seeded draw).
 func loadData(o *options) (train, test *data.Set, err error) {
 	switch o.dataset {
 	case "fashion":
@@ -128,6 +125,9 @@ func loadData(o *options) (train, test *data.Set, err error) {
 		}
 	default:
 		err = fmt.Errorf("unknown dataset %q: use fashion, mnist or synthetic", o.dataset)
+	}
+	if err == nil && o.subset > 0 && o.subset < train.N {
+		train, err = train.Subset(train.Name, data.Permutation(train.N, o.seed)[:o.subset])
 	}
 	return train, test, err
 }
